@@ -1,0 +1,63 @@
+"""Zero-shot splits and metrics on small hand-made inputs."""
+
+import numpy as np
+import pytest
+
+from core import evaluate
+from core.protocols import Split, holdout_split, ntu_split, utd_mhad_split
+
+
+def test_split_seen_is_the_complement_of_unseen():
+    split = Split("toy", ("a", "b", "c", "d"), (1, 3))
+    assert split.seen == (0, 2) and split.seen_names == ["a", "c"] and split.unseen_names == ["b", "d"]
+    with pytest.raises(ValueError, match="outside"):
+        Split("bad", ("a", "b"), (2,))
+
+
+def test_ntu_synse_split_and_holdout_by_name():
+    names = [f"class {i}" for i in range(60)]
+    split = ntu_split(names, "synse", "55/5")
+    assert split.unseen == (10, 11, 19, 26, 56) and len(split.seen) == 55
+    held = holdout_split(names, ["Class 3", "class 7"])
+    assert held.unseen == (3, 7)
+    with pytest.raises(ValueError, match="unknown class names"):
+        holdout_split(names, ["jump"])
+
+
+def test_utd_mhad_splits_partition_the_classes(shared_data):
+    names = (shared_data / "utd_mhad" / "classes.txt").read_text().splitlines()
+    for name, size in (("ru5", 5), ("ru9", 9), ("ru13", 13)):
+        split = utd_mhad_split(names, name, shared_data / "utd_mhad" / "splits")
+        assert len(split.unseen) == size and len(split.seen) == 27 - size
+
+
+def test_topk_and_per_class_accuracy():
+    scores = np.array([[0.9, 0.1, 0.0], [0.2, 0.3, 0.5], [0.1, 0.8, 0.1]])
+    labels = np.array([0, 1, 1])
+    assert evaluate.topk_accuracy(scores, labels, 1) == pytest.approx(2 / 3)
+    assert evaluate.topk_accuracy(scores, labels, 2) == 1.0
+    predicted = scores.argmax(axis=1)
+    np.testing.assert_allclose(evaluate.per_class_accuracy(predicted, labels, 3), [1.0, 0.5, np.nan])
+    assert evaluate.confusion_matrix(predicted, labels, 3).tolist() == [[1, 0, 0], [0, 1, 1], [0, 0, 0]]
+
+
+def test_calibrated_stacking_moves_predictions_to_unseen_classes():
+    seen_mask = np.array([True, False])
+    scores = np.array([[0.6, 0.5], [0.9, 0.1]])
+    labels = np.array([1, 0])
+    plain = evaluate.gzsl_metrics(scores, labels, seen_mask, gamma=0.0)
+    assert plain["unseen"] == 0.0 and plain["seen"] == 1.0 and plain["harmonic"] == 0.0
+    calibrated = evaluate.gzsl_metrics(scores, labels, seen_mask, gamma=0.2)
+    assert calibrated["unseen"] == 1.0 and calibrated["seen"] == 1.0 and calibrated["harmonic"] == 1.0
+
+
+def test_gamma_tuned_on_seen_keeps_most_seen_accuracy():
+    rng = np.random.default_rng(0)
+    seen_mask = np.array([True, True, False])
+    labels = rng.integers(0, 2, 100)
+    scores = rng.normal(size=(100, 3))
+    scores[np.arange(100), labels] += 1.0
+    gamma = evaluate.tune_gamma_on_seen(scores, labels, seen_mask, keep=0.9)
+    assert gamma > 0
+    base = evaluate.topk_accuracy(scores, labels)
+    assert evaluate.topk_accuracy(evaluate.calibrated_stacking(scores, seen_mask, gamma), labels) >= 0.9 * base
