@@ -1,5 +1,8 @@
 """Clip normalisation: invariances, shapes, zero-filled second body, filling of missing joints, clear errors."""
 
+import json
+from dataclasses import asdict
+
 import numpy as np
 import pytest
 
@@ -160,3 +163,8 @@ def test_resampling_keeps_end_frames_and_matches_the_torch_version():
     positions = torch.linspace(0, 6, 50)[None]
     got = interpolate_frames_torch(batch, positions)[0, :, :, :, 0].numpy().transpose(1, 2, 0)
     np.testing.assert_allclose(got, y, atol=1e-6)
+
+
+def test_config_round_trips_through_json_for_checkpoints():
+    config = PreprocessConfig(num_frames=64, align_shoulders=False)
+    assert PreprocessConfig(**json.loads(json.dumps(asdict(config)))) == config
