@@ -1,0 +1,164 @@
+"""Webcam or video file -> MediaPipe Pose world landmarks (33) -> NTU-25 skeleton frames."""
+
+import logging
+import time
+from pathlib import Path
+
+import numpy as np
+
+from core.sources.base import Frame, Pacer, Source, SourceError, empty_skeleton
+
+log = logging.getLogger(__name__)
+
+NUM_LANDMARKS = 33
+FALLBACK_FPS = 30.0  # when a file does not state its frame rate
+
+
+def landmarks_to_skeleton(world: np.ndarray, visibility: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """MediaPipe world landmarks (33, 3) metres (x right, y down, z away) and visibility (33,) ->
+    joints (1, 25, 3) float32 in NTU axes and valid (1, 25) bool."""
+    from core.joint_maps import to_ntu25
+
+    assert world.shape == (NUM_LANDMARKS, 3), f"MediaPipe world landmarks must be (33, 3), got {world.shape}"
+    joints, valid = to_ntu25(world[None].astype(np.float32), "mediapipe33", confidence=visibility[None])
+    return np.asarray(joints, np.float32), np.asarray(valid, bool)
+
+
+class _LegacyPose:
+    """mp.solutions.pose with its bundled model (no file to download)."""
+
+    def __init__(self, model_complexity: int):
+        import mediapipe as mp
+
+        self._pose = mp.solutions.pose.Pose(model_complexity=model_complexity, static_image_mode=False)
+
+    def __call__(self, rgb: np.ndarray, timestamp_ms: int):
+        result = self._pose.process(rgb)
+        if result.pose_world_landmarks is None:
+            return None
+        return [(lm.x, lm.y, lm.z, lm.visibility) for lm in result.pose_world_landmarks.landmark]
+
+    def close(self):
+        self._pose.close()
+
+
+class _TaskPose:
+    """The Tasks PoseLandmarker in VIDEO mode, for a user-supplied .task model file."""
+
+    def __init__(self, model_file: Path):
+        import mediapipe as mp
+        from mediapipe.tasks.python import BaseOptions, vision
+
+        self._mp = mp
+        options = vision.PoseLandmarkerOptions(base_options=BaseOptions(model_asset_path=str(model_file)),
+                                               running_mode=vision.RunningMode.VIDEO, num_poses=1)
+        self._landmarker = vision.PoseLandmarker.create_from_options(options)
+        self._last_ms = -1
+
+    def __call__(self, rgb: np.ndarray, timestamp_ms: int):
+        timestamp_ms = max(timestamp_ms, self._last_ms + 1)  # VIDEO mode needs strictly increasing timestamps
+        self._last_ms = timestamp_ms
+        image = self._mp.Image(image_format=self._mp.ImageFormat.SRGB, data=np.ascontiguousarray(rgb))
+        result = self._landmarker.detect_for_video(image, timestamp_ms)
+        if not result.pose_world_landmarks:
+            return None
+        return [(lm.x, lm.y, lm.z, lm.visibility if lm.visibility is not None else 1.0)
+                for lm in result.pose_world_landmarks[0]]
+
+    def close(self):
+        self._landmarker.close()
+
+
+class MediaPipeSource(Source):
+    """Frames from a camera (int index) or a video file through MediaPipe Pose.
+
+    The image is never mirrored before pose estimation: a mirrored skeleton is a different action.
+    Files: timestamps from the file's fps; with realtime=True frames are paced to that fps and frames that
+    are already late are skipped (counted in dropped_frames). Cameras: time.monotonic() timestamps.
+    """
+
+    def __init__(self, target: int | str | Path, pose_model: str | Path | None = None, model_complexity: int = 1,
+                 realtime: bool = True, keep_image: bool = True):
+        self.is_live = isinstance(target, int)
+        self.target = target if self.is_live else Path(target)
+        self.name = f"camera {target}" if self.is_live else str(self.target)
+        self.pose_model = Path(pose_model) if pose_model else None
+        self.model_complexity = model_complexity
+        self.realtime = realtime
+        self.keep_image = keep_image
+        self.fps = None
+        self._capture = None
+        self._pose = None
+        self._index = 0
+        self._pacer: Pacer | None = None
+
+    def open(self):
+        import cv2
+
+        if self.pose_model is not None and not self.pose_model.is_file():
+            raise SourceError(f"pose model not found: {self.pose_model} (give a MediaPipe PoseLandmarker .task file)")
+        if not self.is_live and not self.target.is_file():
+            raise SourceError(f"video file not found: {self.target}")
+        self._capture = cv2.VideoCapture(self.target if self.is_live else str(self.target))
+        if not self._capture.isOpened():
+            self.close()
+            if self.is_live:
+                raise SourceError(f"{self.name} could not be opened (absent, unplugged or used by another program)",
+                                  retryable=True)
+            raise SourceError(f"cannot read video {self.target}: not a video or an unsupported codec")
+        if self.is_live:
+            self._capture.set(cv2.CAP_PROP_BUFFERSIZE, 1)  # keep the newest image, not a queue of old ones
+        fps = float(self._capture.get(cv2.CAP_PROP_FPS) or 0.0)
+        if not np.isfinite(fps) or fps <= 0:
+            log.warning("%s states no frame rate; assuming %.0f fps", self.name, FALLBACK_FPS)
+            fps = FALLBACK_FPS
+        self.fps = fps
+        self._pose = _TaskPose(self.pose_model) if self.pose_model else _LegacyPose(self.model_complexity)
+        self._index = 0
+        self.dropped_frames = 0
+        self._pacer = Pacer(self.interrupt) if self.realtime and not self.is_live else None
+
+    def _grab(self):
+        """(ok, BGR image, timestamp, captured_at) of the next frame to process, skipping late file frames."""
+        if self._pacer is not None:
+            while self._pacer.lateness(self._index / self.fps) > 1.0 / self.fps and self._capture.grab():
+                self._index += 1  # too late already: skip decoding and pose estimation of this frame
+                self.dropped_frames += 1
+            self._pacer.wait_until(self._index / self.fps)
+        ok, image = self._capture.read()
+        captured_at = time.monotonic()
+        timestamp = captured_at if self.is_live else self._index / self.fps
+        return ok, image, timestamp, captured_at
+
+    def read(self) -> Frame | None:
+        import cv2
+
+        assert self._capture is not None, f"{self.name}: read() before open()"
+        ok, image, timestamp, captured_at = self._grab()
+        if not ok:
+            if self.is_live:
+                raise SourceError(f"{self.name} stopped delivering images (unplugged?)", retryable=True)
+            if self._index == 0:
+                raise SourceError(f"cannot read video {self.target}: no frame could be decoded")
+            return None
+        start = time.perf_counter()
+        rgb = cv2.cvtColor(image, cv2.COLOR_BGR2RGB)
+        landmarks = self._pose(rgb, int(round(timestamp * 1000)))
+        if landmarks is None:
+            joints, valid = empty_skeleton()
+        else:
+            values = np.asarray(landmarks, np.float32)  # (33, 4): x, y, z, visibility
+            joints, valid = landmarks_to_skeleton(values[:, :3], values[:, 3])
+        pose_ms = 1e3 * (time.perf_counter() - start)
+        frame = Frame(joints=joints, valid=valid, timestamp=timestamp, index=self._index, captured_at=captured_at,
+                      image=image if self.keep_image else None, pose_ms=pose_ms)
+        self._index += 1
+        return frame
+
+    def close(self):
+        if self._pose is not None:
+            self._pose.close()
+            self._pose = None
+        if self._capture is not None:
+            self._capture.release()
+            self._capture = None
