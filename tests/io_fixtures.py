@@ -1,0 +1,79 @@
+"""Small generated skeleton files in every supported format, so the reader tests run without the real data."""
+
+from pathlib import Path
+
+import numpy as np
+
+from core.joint_maps import SOURCE_JOINT_NAMES, direct_map
+from core.layouts import NTU25
+
+# A person standing 3 m in front of the sensor, facing it, arms down: NTU axes (X to the sensor's left = the
+# person's right), metres. Left-side joints have negative X.
+STANDING = {
+    "SpineBase": (0.0, 0.0, 3.0), "SpineMid": (0.0, 0.28, 3.0), "Neck": (0.0, 0.57, 3.0), "Head": (0.0, 0.72, 3.0),
+    "ShoulderLeft": (-0.18, 0.47, 3.0), "ElbowLeft": (-0.22, 0.2, 3.0), "WristLeft": (-0.24, -0.04, 3.0),
+    "HandLeft": (-0.25, -0.11, 2.99), "ShoulderRight": (0.18, 0.47, 3.0), "ElbowRight": (0.22, 0.2, 3.0),
+    "WristRight": (0.24, -0.04, 3.0), "HandRight": (0.25, -0.11, 2.99), "HipLeft": (-0.08, -0.01, 3.0),
+    "KneeLeft": (-0.09, -0.44, 3.0), "AnkleLeft": (-0.09, -0.84, 3.02), "FootLeft": (-0.09, -0.89, 2.92),
+    "HipRight": (0.08, -0.01, 3.0), "KneeRight": (0.09, -0.44, 3.0), "AnkleRight": (0.09, -0.84, 3.02),
+    "FootRight": (0.09, -0.89, 2.92), "SpineShoulder": (0.0, 0.5, 3.0), "HandTipLeft": (-0.26, -0.19, 2.98),
+    "ThumbLeft": (-0.22, -0.13, 2.96), "HandTipRight": (0.26, -0.19, 2.98), "ThumbRight": (0.22, -0.13, 2.96),
+}
+STANDING_POSE = np.array([STANDING[name] for name in NTU25.joint_names], dtype=np.float32)  # (25, 3)
+
+
+def moving_body(num_frames: int, seed: int = 0, offset=(0.0, 0.0, 0.0), wave: float = 0.2) -> np.ndarray:
+    """(T, 25, 3) float32: the standing pose, the right arm waving by `wave` metres, a little jitter."""
+    rng = np.random.default_rng(seed)
+    joints = np.repeat(STANDING_POSE[None], num_frames, axis=0) + np.asarray(offset, np.float32)
+    phase = np.sin(np.linspace(0, 2 * np.pi, num_frames))[:, None]
+    for name in ("ElbowRight", "WristRight", "HandRight", "HandTipRight", "ThumbRight"):
+        joints[:, NTU25.index[name], 1] += wave * phase[:, 0] * (2 if name != "ElbowRight" else 1)
+    return (joints + rng.normal(0, 0.003, joints.shape)).astype(np.float32)
+
+
+def to_source_order(ntu_joints: np.ndarray, source: str) -> np.ndarray:
+    """NTU joints (..., 25, 3) -> the source's own order (..., J, 3), using the directly mapped joints only."""
+    out = np.zeros(ntu_joints.shape[:-2] + (len(SOURCE_JOINT_NAMES[source]), 3), np.float32)
+    for ntu, src in direct_map(source).items():
+        out[..., src, :] = ntu_joints[..., ntu, :]
+    if source in ("utd_mhad20", "msr_action3d20", "kinect_v1_sdk20"):  # "spine" is read but unused: fill it
+        out[..., SOURCE_JOINT_NAMES[source].index("spine"), :] = ntu_joints[..., NTU25.index["SpineMid"], :]
+    return out
+
+
+def write_ntu_text(path: Path, bodies_per_frame: list[list[tuple[int, np.ndarray]]], newline: str = "\n"):
+    """An NTU .skeleton written by hand (independent of our writer): frames of [(body_id, (25, 3) joints)]."""
+    lines = [str(len(bodies_per_frame))]
+    for bodies in bodies_per_frame:
+        lines.append(str(len(bodies)))
+        for body_id, joints in bodies:
+            lines += [f"{body_id} 0 1 1 1 1 0 0.01 0.02 2", "25"]
+            for v, (x, y, z) in enumerate(joints):
+                color_x = 960 - 500 * x / z  # the image's x grows to the sensor's right: opposite to camera X
+                lines.append(f"{x:.7g} {y:.7g} {z:.7g} 256 212 {color_x:.7g} 540 1 0 0 0 {2 if v != 3 else 1}")
+    Path(path).write_text(newline.join(lines) + newline)
+
+
+def write_utd_mat(path: Path, ntu_joints: np.ndarray):
+    import scipy.io
+
+    scipy.io.savemat(path, {"d_skel": to_source_order(ntu_joints, "utd_mhad20").transpose(1, 2, 0).astype(float)})
+
+
+def write_msr_text(path: Path, ntu_joints: np.ndarray, empty_frames=()):
+    joints = to_source_order(ntu_joints, "msr_action3d20")
+    joints[list(empty_frames)] = 0
+    rows = [f"{x:.6f} {y:.6f} {z:.6f} 1.000000" for frame in joints for (x, y, z) in frame]
+    Path(path).write_text("\n".join(rows) + "\n")
+
+
+def write_utkinect_text(path: Path, frame_numbers, ntu_joints: np.ndarray):
+    joints = to_source_order(ntu_joints, "kinect_v1_sdk20")
+    rows = [f"{n}  " + "  ".join(f"{v:.6f}" for v in frame.ravel()) + "  " for n, frame in zip(frame_numbers, joints)]
+    Path(path).write_text("\n".join(rows) + "\n")
+
+
+def write_gtu_text(path: Path, ntu_joints: np.ndarray):
+    rows = [f"{x:.6g} {y:.6g} {z:.6g}" for frame in ntu_joints for (x, y, z) in frame]
+    Path(path).write_bytes(("\r\n".join(rows) + "\r\n").encode())
