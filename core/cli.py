@@ -9,6 +9,7 @@ from core import __version__
 
 # Sub-command name -> module in core.commands. Modules import their heavy dependencies inside run().
 COMMANDS = {
+    "data": "core.commands.data",
 }
 
 

@@ -1,0 +1,71 @@
+"""`smie data info`: what each skeleton dataset holds (clips, classes, frame counts, bad files)."""
+
+import json
+import sys
+
+
+def add_parser(subparsers):
+    parser = subparsers.add_parser("data", help="inspect the skeleton datasets",
+                                   description="Inspect the skeleton datasets under $SMIE_DATA (default "
+                                               "../shared/data beside the project).")
+    actions = parser.add_subparsers(dest="data_command", metavar="ACTION", required=True)
+    info = actions.add_parser("info", help="clips, classes, frames min/median/max and bad files per dataset")
+    info.add_argument("--json", action="store_true", help="print one JSON object keyed by dataset name")
+    info.add_argument("--dataset", action="append", default=None,
+                      help="only this dataset (repeatable; default: all)")
+    info.add_argument("--no-cache", action="store_true", help="parse every file again instead of using the cache")
+    parser.set_defaults(run=run)
+
+
+def dataset_summary(dataset) -> dict:
+    """Counts for one core.datasets.Dataset; `classes` counts the classes that have clips."""
+    import numpy as np
+
+    frames = np.array([clip.num_frames for clip in dataset.clips]) if dataset.clips else np.zeros(1, int)
+    return {
+        "clips": len(dataset.clips),
+        "classes": len(dataset.labels_present()),
+        "class_names": len(dataset.class_names),
+        "frames": {"min": int(frames.min()), "median": float(np.median(frames)), "max": int(frames.max())},
+        "two_body_clips": sum(clip.num_bodies == 2 for clip in dataset.clips),
+        "bad_files": [{"path": path, "reason": reason} for path, reason in dataset.bad_files],
+        "load_seconds": round(dataset.load_seconds, 3),
+    }
+
+
+def run(args) -> int:
+    from core.datasets import dataset_folder, dataset_names, load_dataset
+    from core.paths import data_root
+
+    names = args.dataset or list(dataset_names())
+    unknown = [name for name in names if name not in dataset_names()]
+    if unknown:
+        print(f"unknown dataset(s) {', '.join(unknown)}; known: {', '.join(dataset_names())}", file=sys.stderr)
+        return 2
+    root = data_root()
+    missing = [name for name in names if not dataset_folder(name, root).is_dir()]
+    if missing:
+        print(f"data folder not found: {', '.join(str(dataset_folder(n, root)) for n in missing)}\n"
+              f"Set SMIE_DATA to the folder holding {', '.join(dataset_names())}.", file=sys.stderr)
+        return 2
+    summaries = {}
+    for name in names:
+        try:
+            summaries[name] = dataset_summary(load_dataset(name, root, use_cache=not args.no_cache))
+        except FileNotFoundError as error:
+            print(error, file=sys.stderr)
+            return 2
+    if args.json:
+        print(json.dumps(summaries, indent=2))
+        return 0
+    print(f"data: {root}")
+    print(f"{'dataset':14s} {'clips':>6s} {'classes':>8s} {'frames min/median/max':>22s} {'bad':>4s} {'load s':>7s}")
+    for name, s in summaries.items():
+        frames = f"{s['frames']['min']}/{s['frames']['median']:g}/{s['frames']['max']}"
+        classes = f"{s['classes']}/{s['class_names']}" if s["classes"] != s["class_names"] else str(s["classes"])
+        print(f"{name:14s} {s['clips']:6d} {classes:>8s} {frames:>22s} {len(s['bad_files']):4d} "
+              f"{s['load_seconds']:7.2f}")
+    for name, s in summaries.items():
+        for bad in s["bad_files"]:
+            print(f"  bad in {name}: {bad['path']}: {bad['reason']}")
+    return 0
