@@ -163,3 +163,33 @@ def test_fitted_constants_match_the_table(shared_data):
     for key in fits[0]:
         if hasattr(joint_maps, key):
             assert np.mean([fit[key] for fit in fits]) == pytest.approx(getattr(joint_maps, key), abs=0.0015), key
+
+
+@pytest.mark.slow
+def test_mediapipe_on_real_video_matches_kinect_proportions_and_sides(shared_data):
+    """MediaPipe on two webcam_arms clips (about 6 s): the mapped skeleton has Kinect v2 proportions, and in
+    "wave the right hand" (the subject's right hand, on the image's left) NTU's HandRight is the one that moves."""
+    from core.joint_map_calibration import length_ratio, mediapipe_video_landmarks
+
+    videos = [shared_data / "webcam_arms" / name for name in ("PS7A2P1T1.avi", "PS7A1P1T1.avi")]
+    wave_world, wave_visibility = mediapipe_video_landmarks(videos[:1])
+    out, valid = to_ntu25(wave_world, "mediapipe33", wave_visibility)
+    upper_body = [J[n] for n in ("ShoulderLeft", "ElbowLeft", "WristLeft", "HandLeft", "ShoulderRight", "ElbowRight",
+                                 "WristRight", "HandRight", "Head", "SpineShoulder", "SpineBase")]
+    assert len(out) > 50 and valid[:, upper_body].mean() > 0.9  # the legs leave the picture in these clips
+    motion = {side: out[:, J[f"Hand{side}"]].std(axis=0).sum() for side in ("Left", "Right")}
+    assert motion["Right"] > 3 * motion["Left"], motion
+    assert (out[:, J["ShoulderRight"], 0] > out[:, J["ShoulderLeft"], 0]).mean() > 0.95
+    assert (out[:, J["Head"], 1] > out[:, J["SpineShoulder"], 1]).all()
+    assert (out[:, J["SpineShoulder"], 1] > out[:, J["SpineBase"], 1]).all()
+    world, visibility = mediapipe_video_landmarks(videos[1:])
+    out, valid = to_ntu25(np.concatenate([wave_world, world]), "mediapipe33",
+                          np.concatenate([wave_visibility, visibility]))
+    shoulders = (J["ShoulderLeft"], J["ShoulderRight"])
+    kinect_v2 = {"Head": 0.764, "Hand": 0.275, "HandTip": 0.570, "Thumb": 0.364}  # joint_map_calibration, NTU+GTU
+    mapped = {"Head": length_ratio(out, valid, (J["Head"],), shoulders, *shoulders)}
+    for part in ("Hand", "HandTip", "Thumb"):
+        mapped[part] = np.mean([length_ratio(out, valid, (J[f"{part}{s}"],), (J[f"Wrist{s}"],), J[f"Elbow{s}"],
+                                             J[f"Wrist{s}"]) for s in ("Left", "Right")])
+    for part, expected in kinect_v2.items():
+        assert mapped[part] == pytest.approx(expected, rel=0.3), (part, mapped)
