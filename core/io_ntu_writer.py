@@ -49,6 +49,7 @@ class NtuSkeletonWriter:
         assert joints.shape == (num_bodies, NUM_JOINTS, 3), f"joints must be (M, 25, 3), got {joints.shape}"
         assert valid.shape == (num_bodies, NUM_JOINTS), f"valid must be ({num_bodies}, 25), got {valid.shape}"
         assert np.isfinite(joints).all(), "joints must be finite"
+        assert body_ids is None or len(set(int(i) for i in body_ids)) == num_bodies, f"body ids {body_ids} not unique"
         state = np.where(valid, 2, 0) if tracking_state is None else np.where(
             valid, np.maximum(np.asarray(tracking_state), 1), 0)
         zeros2 = np.zeros((num_bodies, NUM_JOINTS, 2), np.float32)
