@@ -1,0 +1,271 @@
+"""ST-GCN visual encoder (official SMIE configuration) and its BatchNorm-folded inference copy."""
+
+import copy
+from dataclasses import dataclass
+
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+
+@dataclass
+class STGCNConfig:
+    layout: str = "ntu25"  # skeleton layout name (core.layouts); fixes V and the graph
+    in_channels: int = 3  # x, y, z
+    channels: tuple[int, ...] = (16, 16, 16, 16, 32, 32, 32, 64, 64, 256)  # output channels of the 10 blocks
+    strides: tuple[int, ...] = (1, 1, 1, 1, 2, 1, 1, 2, 1, 1)  # temporal stride per block: T 50 -> 25 -> 13
+    temporal_kernel: int = 9  # frames seen by each temporal convolution
+    dropout: float = 0.5  # after each temporal convolution, except in the first block (as in the official code)
+    edge_importance: bool = True  # learnable (K, V, V) mask on the graph per block
+    num_classes: int = 60  # classifier head for cross-entropy pretraining on the seen classes
+
+    def __post_init__(self):
+        self.channels, self.strides = tuple(self.channels), tuple(self.strides)  # lists after a JSON round trip
+        assert len(self.channels) == len(self.strides), "channels and strides need one entry per block"
+        assert self.temporal_kernel % 2 == 1, f"temporal_kernel must be odd, got {self.temporal_kernel}"
+
+    @property
+    def feature_dim(self) -> int:
+        return self.channels[-1]
+
+
+def layout_graph(layout_name: str) -> torch.Tensor:
+    """(K=3, V, V) spatial partition of the layout; entry [k, j, i] weights input joint j in output joint i."""
+    from core.graph import spatial_partition
+    from core.layouts import get_layout
+
+    return torch.from_numpy(spatial_partition(get_layout(layout_name)))
+
+
+class GraphConv(nn.Module):
+    """Spatial graph convolution: a 1x1 convolution to K*C_out channels, then a sum over the K partitions."""
+
+    def __init__(self, in_channels: int, out_channels: int, num_partitions: int):
+        super().__init__()
+        self.num_partitions = num_partitions
+        self.conv = nn.Conv2d(in_channels, out_channels * num_partitions, kernel_size=1)
+
+    def forward(self, x: torch.Tensor, graph: torch.Tensor) -> torch.Tensor:
+        x = self.conv(x)  # (N, K*C, T, V)
+        N, KC, T, V = x.shape
+        x = x.view(N, self.num_partitions, KC // self.num_partitions, T, V)
+        return torch.einsum("nkctv,kvw->nctw", x, graph).contiguous()
+
+
+class STGCNBlock(nn.Module):
+    """Graph convolution, then BN-ReLU-temporal conv-BN-dropout, plus a residual; ReLU at the end."""
+
+    def __init__(self, in_channels: int, out_channels: int, num_partitions: int, temporal_kernel: int,
+                 stride: int, dropout: float, residual: bool):
+        super().__init__()
+        self.gcn = GraphConv(in_channels, out_channels, num_partitions)
+        self.tcn = nn.Sequential(
+            nn.BatchNorm2d(out_channels),
+            nn.ReLU(inplace=True),
+            nn.Conv2d(out_channels, out_channels, (temporal_kernel, 1), (stride, 1), ((temporal_kernel - 1) // 2, 0)),
+            nn.BatchNorm2d(out_channels),
+            nn.Dropout(dropout, inplace=True),
+        )
+        if not residual:
+            self.residual = None
+        elif in_channels == out_channels and stride == 1:
+            self.residual = nn.Identity()
+        else:
+            self.residual = nn.Sequential(nn.Conv2d(in_channels, out_channels, 1, (stride, 1)),
+                                          nn.BatchNorm2d(out_channels))
+
+    def forward(self, x: torch.Tensor, graph: torch.Tensor) -> torch.Tensor:
+        y = self.tcn(self.gcn(x, graph))
+        if self.residual is not None:
+            y = y + self.residual(x)
+        return F.relu(y)
+
+
+class STGCN(nn.Module):
+    """ST-GCN on (N, C, T, V, M) skeleton clips: 256-d features (forward_features) or class logits (forward)."""
+
+    def __init__(self, config: STGCNConfig):
+        super().__init__()
+        self.config = config
+        graph = layout_graph(config.layout)
+        num_partitions, num_joints = graph.shape[0], graph.shape[1]
+        self.register_buffer("graph", graph, persistent=False)  # derived from the layout name in the config
+        self.data_bn = nn.BatchNorm1d(config.in_channels * num_joints)
+        blocks, in_channels = [], config.in_channels
+        for index, (out_channels, stride) in enumerate(zip(config.channels, config.strides)):
+            first = index == 0  # the official first block has neither dropout nor a residual
+            blocks.append(STGCNBlock(in_channels, out_channels, num_partitions, config.temporal_kernel, stride,
+                                     0.0 if first else config.dropout, residual=not first))
+            in_channels = out_channels
+        self.blocks = nn.ModuleList(blocks)
+        self.edge_importance = nn.ParameterList(
+            [nn.Parameter(torch.ones_like(graph), requires_grad=config.edge_importance) for _ in blocks])
+        self.fc = nn.Linear(config.feature_dim, config.num_classes)
+        self._zero_body_cache = None  # (key, feature of an all-zero body); see _zero_body_feature
+
+    def encode_bodies(self, x: torch.Tensor) -> torch.Tensor:
+        """(B, C, T, V) single bodies -> (B, feature_dim) features pooled over T and V."""
+        B, C, T, V = x.shape
+        x = x.permute(0, 3, 1, 2).reshape(B, V * C, T)  # data BN normalises each (joint, channel) pair
+        x = self.data_bn(x).view(B, V, C, T).permute(0, 2, 3, 1).contiguous()
+        for block, importance in zip(self.blocks, self.edge_importance):
+            x = block(x, self.graph * importance)
+        return x.mean(dim=(2, 3))
+
+    def forward_features(self, x: torch.Tensor, skip_absent_bodies: bool = True) -> torch.Tensor:
+        """(N, C, T, V, M) -> (N, feature_dim): the mean over the M bodies of each body's pooled features.
+
+        Without gradients in eval mode, all-zero bodies are not encoded (unless skip_absent_bodies is False):
+        every layer is then affine or elementwise per body, so a zero body's feature is a constant, computed
+        once and cached."""
+        N, C, T, V, M = x.shape
+        assert C == self.config.in_channels, f"expected {self.config.in_channels} channels, got shape {tuple(x.shape)}"
+        assert V == self.graph.shape[1], f"expected {self.graph.shape[1]} joints, got shape {tuple(x.shape)}"
+        bodies = x.permute(0, 4, 1, 2, 3).reshape(N * M, C, T, V)
+        if self.training or torch.is_grad_enabled() or not skip_absent_bodies:
+            return self.encode_bodies(bodies).view(N, M, -1).mean(dim=1)
+        present = bodies.flatten(1).ne(0).any(dim=1)  # (N*M,)
+        if bool(present.all()):
+            return self.encode_bodies(bodies).view(N, M, -1).mean(dim=1)
+        features = self._zero_body_feature(C, T, V).expand(N * M, -1).clone()
+        if bool(present.any()):
+            features[present] = self.encode_bodies(bodies[present])
+        return features.view(N, M, -1).mean(dim=1)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        """(N, C, T, V, M) -> (N, num_classes) logits of the pretraining classifier."""
+        return self.fc(self.forward_features(x))
+
+    def _zero_body_feature(self, C: int, T: int, V: int) -> torch.Tensor:
+        # Tensor version counters change on every in-place update (optimizer steps, load_state_dict,
+        # BN running statistics), so the key goes stale whenever the weights do.
+        tensors = list(self.parameters()) + list(self.buffers())
+        key = (C, T, V, torch.is_inference_mode_enabled(), tuple((t.data_ptr(), t._version) for t in tensors))
+        if self._zero_body_cache is None or self._zero_body_cache[0] != key:
+            zero = torch.zeros(1, C, T, V, dtype=self.graph.dtype, device=self.graph.device)
+            self._zero_body_cache = (key, self.encode_bodies(zero)[0])
+        return self._zero_body_cache[1]
+
+    def train(self, mode: bool = True):
+        self._zero_body_cache = None
+        return super().train(mode)
+
+    def fuse_for_inference(self) -> "FusedSTGCN":
+        """An eval-only copy with every BatchNorm folded into its convolution; same features (allclose)."""
+        return FusedSTGCN(self)
+
+
+def _fold_bn(weight: torch.Tensor, bias: torch.Tensor, bn: nn.BatchNorm2d) -> tuple[torch.Tensor, torch.Tensor]:
+    """Fold an eval-mode BatchNorm that follows a convolution (weight (O, ...), bias (O,)) into it."""
+    scale = bn.weight / torch.sqrt(bn.running_var + bn.eps)
+    return weight * scale.view(-1, *([1] * (weight.dim() - 1))), (bias - bn.running_mean) * scale + bn.bias
+
+
+def _conv(x: torch.Tensor, weight: torch.Tensor, bias: torch.Tensor, stride, padding) -> torch.Tensor:
+    # F.conv2d leaves oneDNN for small batch-1 inputs; its native path is slower here and returns NCHW.
+    if x.is_cpu and torch.backends.mkldnn.is_available():
+        return torch.mkldnn_convolution(x, weight, bias, padding, stride, (1, 1), 1)
+    return F.conv2d(x, weight, bias, stride, padding)
+
+
+class FusedBlock(nn.Module):
+    """One ST-GCN block for inference on channels-last (B, C, T, V) tensors, stored as (B, T, V, C).
+
+    The graph sum runs first, as one batched matmul over V whose rows are (w, k) pairs; the 1x1 convolution
+    over (k, c) is then one matmul, so nothing is permuted in memory. BatchNorms are folded into the convs."""
+
+    def __init__(self, block: STGCNBlock, graph: torch.Tensor):
+        super().__init__()
+        K, V, _ = graph.shape
+        conv = block.gcn.conv
+        out_channels, in_channels = conv.out_channels // K, conv.in_channels
+        bn = block.tcn[0]
+        scale = bn.weight / torch.sqrt(bn.running_var + bn.eps)
+        # conv rows are (k, o): (K, O, C) -> (K*C, O) with rows (k, c), scaled by the following BN.
+        weight = conv.weight.view(K, out_channels, in_channels).permute(0, 2, 1) * scale
+        # A conv bias b[k, o] is summed over the input joints by the graph: sum_v A[k, v, w] per output joint w.
+        bias = torch.einsum("ko,kw->wo", conv.bias.view(K, out_channels), graph.sum(dim=1))
+        self.register_buffer("graph_rows", graph.permute(2, 0, 1).reshape(V * K, V).contiguous())  # [(w,k), v]
+        self.register_buffer("gcn_weight", weight.reshape(K * in_channels, out_channels).contiguous())
+        self.register_buffer("gcn_bias", ((bias - bn.running_mean) * scale + bn.bias).contiguous())  # (V, O)
+        temporal = block.tcn[2]
+        weight, bias = _fold_bn(temporal.weight, temporal.bias, block.tcn[3])
+        self.register_buffer("tcn_weight", weight.contiguous(memory_format=torch.channels_last))
+        self.register_buffer("tcn_bias", bias.contiguous())
+        self.tcn_stride, self.tcn_padding = temporal.stride, temporal.padding
+        self.num_partitions = K
+        self.residual = "none" if block.residual is None else \
+            "identity" if isinstance(block.residual, nn.Identity) else "conv"
+        if self.residual == "conv":
+            weight, bias = _fold_bn(block.residual[0].weight, block.residual[0].bias, block.residual[1])
+            self.register_buffer("res_weight", weight.contiguous(memory_format=torch.channels_last))
+            self.register_buffer("res_bias", bias.contiguous())
+            self.res_stride = block.residual[0].stride
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        B, C, T, V = x.shape
+        rows = x.permute(0, 2, 3, 1).reshape(B * T, V, C)  # a view: x is channels-last
+        y = torch.bmm(self.graph_rows.expand(B * T, -1, -1), rows)  # (B*T, V*K, C), rows (w, k)
+        y = torch.mm(y.view(B * T * V, self.num_partitions * C), self.gcn_weight).view(B, T, V, -1)
+        y = F.relu_(y.add_(self.gcn_bias)).permute(0, 3, 1, 2)  # (B, O, T, V) channels-last
+        y = _conv(y, self.tcn_weight, self.tcn_bias, self.tcn_stride, self.tcn_padding)
+        if self.residual == "identity":
+            y = y.add_(x)
+        elif self.residual == "conv":
+            y = y.add_(_conv(x, self.res_weight, self.res_bias, self.res_stride, (0, 0)))
+        return F.relu_(y)
+
+
+class FusedSTGCN(nn.Module):
+    """Eval-only ST-GCN features with BatchNorm folded in and graph masks pre-multiplied; no gradients."""
+
+    def __init__(self, model: STGCN):
+        super().__init__()
+        model = copy.deepcopy(model).eval()
+        with torch.no_grad():
+            bn = model.data_bn
+            scale = bn.weight / torch.sqrt(bn.running_var + bn.eps)
+            num_joints = model.graph.shape[1]
+            # data BN runs over (V, C) pairs; stored as (C, 1, V) to broadcast over (B, C, T, V).
+            self.register_buffer("data_scale", scale.view(num_joints, -1).t().unsqueeze(1).contiguous())
+            self.register_buffer("data_shift", (bn.bias - bn.running_mean * scale).view(num_joints, -1).t()
+                                 .unsqueeze(1).contiguous())
+            self.blocks = nn.ModuleList(FusedBlock(block, model.graph * importance)
+                                        for block, importance in zip(model.blocks, model.edge_importance))
+        self.config = model.config
+        self.requires_grad_(False)
+        self.eval()
+        self._zero_body_by_frames = {}  # a zero body's feature depends only on T (the weights are frozen)
+
+    def train(self, mode: bool = True):
+        assert not mode, "FusedSTGCN is for inference only; train the STGCN it was made from"
+        return super().train(False)
+
+    def _apply(self, fn, *args, **kwargs):
+        self._zero_body_by_frames = {}  # .to(device/dtype) makes the cached features stale
+        return super()._apply(fn, *args, **kwargs)
+
+    def encode_bodies(self, x: torch.Tensor) -> torch.Tensor:
+        """(B, C, T, V) single bodies -> (B, feature_dim)."""
+        x = torch.addcmul(self.data_shift, x, self.data_scale).contiguous(memory_format=torch.channels_last)
+        for block in self.blocks:
+            x = block(x)
+        return x.mean(dim=(2, 3))
+
+    @torch.inference_mode()
+    def forward_features(self, x: torch.Tensor) -> torch.Tensor:
+        """(N, C, T, V, M) -> (N, feature_dim), encoding only the bodies that are not all zero."""
+        N, C, T, V, M = x.shape
+        assert (C, V) == (self.config.in_channels, self.data_scale.shape[-1]), f"bad input shape {tuple(x.shape)}"
+        bodies = x.permute(0, 4, 1, 2, 3).reshape(N * M, C, T, V)
+        present = bodies.flatten(1).ne(0).any(dim=1)
+        if bool(present.all()):
+            return self.encode_bodies(bodies).view(N, M, -1).mean(dim=1)
+        if T not in self._zero_body_by_frames:
+            self._zero_body_by_frames[T] = self.encode_bodies(bodies.new_zeros(1, C, T, V))[0]
+        features = self._zero_body_by_frames[T].expand(N * M, -1).clone()
+        if bool(present.any()):
+            features[present] = self.encode_bodies(bodies[present])
+        return features.view(N, M, -1).mean(dim=1)
+
+    forward = forward_features

@@ -1,0 +1,139 @@
+"""ST-GCN encoder: official shape and size, absent-body fast path and the BatchNorm-folded copy match the reference."""
+
+import json
+from dataclasses import asdict
+
+import pytest
+import torch
+
+from core.stgcn import STGCN, FusedSTGCN, STGCNConfig
+
+ATOL = 1e-4
+
+
+def _randomized_model(seed: int = 0, num_classes: int = 7) -> STGCN:
+    """A model whose BatchNorms and graph masks are far from their initial identity, so folding is tested."""
+    torch.manual_seed(seed)
+    model = STGCN(STGCNConfig(num_classes=num_classes))
+    with torch.no_grad():
+        for module in model.modules():
+            if isinstance(module, (torch.nn.BatchNorm1d, torch.nn.BatchNorm2d)):
+                module.running_mean.uniform_(-0.5, 0.5)
+                module.running_var.uniform_(0.5, 2.0)
+                module.weight.uniform_(0.5, 1.5)
+                module.bias.uniform_(-0.3, 0.3)
+        for importance in model.edge_importance:
+            importance.uniform_(0.5, 1.5)
+    return model.eval()
+
+
+def _mixed_batch(frames: int = 50) -> torch.Tensor:
+    """Four clips: two bodies, one body, an absent first body, and nobody at all."""
+    x = torch.randn(4, 3, frames, 25, 2)
+    x[1, ..., 1] = 0
+    x[2, ..., 0] = 0
+    x[3] = 0
+    return x
+
+
+def _reference_features(model: STGCN, x: torch.Tensor) -> torch.Tensor:
+    with torch.no_grad():
+        return model.forward_features(x, skip_absent_bodies=False)
+
+
+def test_parameter_count_matches_the_official_encoder():
+    model = STGCN(STGCNConfig(num_classes=60))
+    encoder_params = sum(p.numel() for name, p in model.named_parameters() if not name.startswith("fc."))
+    print(f"ST-GCN encoder parameters: {encoder_params:,} (+ {256 * 60 + 60:,} in the 60-class head)")
+    assert 0.81e6 < encoder_params < 0.83e6, encoder_params
+
+
+def test_shapes_strides_and_residuals():
+    model = STGCN(STGCNConfig(num_classes=5)).eval()
+    x = torch.randn(2, 3, 50, 25, 2)
+    with torch.no_grad():
+        assert model.forward_features(x).shape == (2, 256)
+        assert model(x).shape == (2, 5)
+        h = model.data_bn(x[..., 0].permute(0, 3, 1, 2).reshape(2, 75, 50)).view(2, 25, 3, 50).permute(0, 2, 3, 1)
+        frames = []
+        for block, importance in zip(model.blocks, model.edge_importance):
+            h = block(h, model.graph * importance)
+            frames.append(h.shape[2])
+    assert frames == [50, 50, 50, 50, 25, 25, 25, 13, 13, 13]
+    assert model.blocks[0].residual is None and model.blocks[0].tcn[4].p == 0.0
+    assert isinstance(model.blocks[1].residual, torch.nn.Identity) and model.blocks[1].tcn[4].p == 0.5
+    assert isinstance(model.blocks[4].residual, torch.nn.Sequential)  # 16 -> 32 with stride 2
+
+
+def test_bad_input_shape_is_named():
+    model = STGCN(STGCNConfig()).eval()
+    with pytest.raises(AssertionError, match="25 joints"):
+        model.forward_features(torch.zeros(1, 3, 50, 20, 2))
+
+
+def test_training_step_reaches_every_parameter():
+    model = STGCN(STGCNConfig(num_classes=3)).train()
+    logits = model(torch.randn(3, 3, 12, 25, 2))
+    torch.nn.functional.cross_entropy(logits, torch.tensor([0, 1, 2])).backward()
+    missing = [name for name, p in model.named_parameters() if p.grad is None or not p.grad.abs().sum() > 0]
+    assert not missing, missing
+
+
+def test_skipping_absent_bodies_gives_the_full_result():
+    model = _randomized_model()
+    x = _mixed_batch(frames=20)
+    with torch.no_grad():
+        fast = model.forward_features(x)
+    torch.testing.assert_close(fast, _reference_features(model, x), atol=ATOL, rtol=ATOL)
+
+
+def test_cached_zero_body_feature_follows_weight_changes():
+    model = _randomized_model()
+    x = _mixed_batch(frames=20)
+    with torch.no_grad():
+        model.forward_features(x)  # fills the cache
+        model.blocks[9].tcn[2].bias.add_(0.5)
+        model.data_bn.running_mean.add_(0.2)
+        fast = model.forward_features(x)
+    torch.testing.assert_close(fast, _reference_features(model, x), atol=ATOL, rtol=ATOL)
+    other = _randomized_model(seed=1)
+    model.load_state_dict(other.state_dict())
+    with torch.no_grad():
+        torch.testing.assert_close(model.forward_features(x), _reference_features(other, x), atol=ATOL, rtol=ATOL)
+
+
+@pytest.mark.parametrize("frames", [50, 20])
+def test_fused_copy_matches_the_reference(frames):
+    model = _randomized_model()
+    fused = model.fuse_for_inference()
+    x = _mixed_batch(frames)
+    reference = _reference_features(model, x)
+    torch.testing.assert_close(fused(x), reference, atol=ATOL, rtol=ATOL)
+    for row in range(len(x)):  # batch 1, the live shape
+        torch.testing.assert_close(fused(x[row:row + 1]), reference[row:row + 1], atol=ATOL, rtol=ATOL)
+
+
+def test_fused_copy_is_frozen_and_inference_only():
+    model = _randomized_model()
+    fused = model.fuse_for_inference()
+    assert isinstance(fused, FusedSTGCN) and not fused.training
+    assert all(not p.requires_grad for p in fused.parameters())
+    with pytest.raises(AssertionError, match="inference only"):
+        fused.train()
+    x = _mixed_batch()
+    before = fused(x)
+    with torch.no_grad():
+        model.blocks[0].gcn.conv.weight.mul_(2.0)  # the copy does not follow later edits of the original
+    torch.testing.assert_close(fused(x), before)
+
+
+def test_config_round_trips_through_json():
+    config = STGCNConfig(num_classes=11)
+    restored = STGCNConfig(**json.loads(json.dumps(asdict(config))))
+    assert restored == config
+    model = STGCN(config).eval()
+    copy = STGCN(restored).eval()
+    copy.load_state_dict(model.state_dict())
+    x = torch.randn(1, 3, 50, 25, 2)
+    with torch.no_grad():
+        torch.testing.assert_close(copy(x), model(x))
