@@ -10,6 +10,8 @@ from core import __version__
 # Sub-command name -> module in core.commands. Modules import their heavy dependencies inside run().
 COMMANDS = {
     "data": "core.commands.data",
+    "run": "core.commands.run",
+    "bench-pipeline": "core.commands.bench_pipeline",
 }
 
 

@@ -33,6 +33,8 @@ class Frame:
                  is measured from here.
     image: the BGR image the skeleton came from (never mirrored), or None for skeleton-only sources.
     pose_ms: time spent estimating the pose of this frame (0 for sources that deliver skeletons).
+    image_points: (M, 25, 2) float32 pixel (x, y) of each joint in `image`, for drawing over it; None when the
+                  source has no image.
     """
 
     joints: np.ndarray
@@ -42,6 +44,7 @@ class Frame:
     captured_at: float = 0.0
     image: np.ndarray | None = None
     pose_ms: float = 0.0
+    image_points: np.ndarray | None = None
 
     def __post_init__(self):
         assert self.joints.ndim == 3 and self.joints.shape[1:] == (25, 3), (

@@ -24,6 +24,17 @@ def landmarks_to_skeleton(world: np.ndarray, visibility: np.ndarray) -> tuple[np
     return np.asarray(joints, np.float32), np.asarray(valid, bool)
 
 
+def landmarks_to_image_points(normalised_xy: np.ndarray, image_shape) -> np.ndarray:
+    """MediaPipe image landmarks (33, 2), x and y as fractions of the width and height -> (1, 25, 2) float32
+    pixels per NTU joint, synthesised joints by the same (affine) rules as the 3D ones."""
+    from core.joint_maps import to_ntu25
+
+    xyz = np.concatenate([normalised_xy, np.zeros((NUM_LANDMARKS, 1), normalised_xy.dtype)], axis=1)
+    ntu, _ = to_ntu25(xyz[None], "mediapipe33")
+    height, width = image_shape[:2]
+    return (-ntu[..., :2] * (width, height)).astype(np.float32)  # to_ntu25 turns x and y round; undo that
+
+
 class _LegacyPose:
     """mp.solutions.pose with its bundled model (no file to download)."""
 
@@ -36,7 +47,8 @@ class _LegacyPose:
         result = self._pose.process(rgb)
         if result.pose_world_landmarks is None:
             return None
-        return [(lm.x, lm.y, lm.z, lm.visibility) for lm in result.pose_world_landmarks.landmark]
+        return [(lm.x, lm.y, lm.z, lm.visibility, im.x, im.y)
+                for lm, im in zip(result.pose_world_landmarks.landmark, result.pose_landmarks.landmark)]
 
     def close(self):
         self._pose.close()
@@ -62,8 +74,8 @@ class _TaskPose:
         result = self._landmarker.detect_for_video(image, timestamp_ms)
         if not result.pose_world_landmarks:
             return None
-        return [(lm.x, lm.y, lm.z, lm.visibility if lm.visibility is not None else 1.0)
-                for lm in result.pose_world_landmarks[0]]
+        return [(lm.x, lm.y, lm.z, lm.visibility if lm.visibility is not None else 1.0, im.x, im.y)
+                for lm, im in zip(result.pose_world_landmarks[0], result.pose_landmarks[0])]
 
     def close(self):
         self._landmarker.close()
@@ -144,14 +156,17 @@ class MediaPipeSource(Source):
         start = time.perf_counter()
         rgb = cv2.cvtColor(image, cv2.COLOR_BGR2RGB)
         landmarks = self._pose(rgb, int(round(timestamp * 1000)))
+        image_points = None
         if landmarks is None:
             joints, valid = empty_skeleton()
         else:
-            values = np.asarray(landmarks, np.float32)  # (33, 4): x, y, z, visibility
+            values = np.asarray(landmarks, np.float32)  # (33, 6): world x, y, z, visibility, image x, y (0..1)
             joints, valid = landmarks_to_skeleton(values[:, :3], values[:, 3])
+            image_points = landmarks_to_image_points(values[:, 4:6], image.shape)
         pose_ms = 1e3 * (time.perf_counter() - start)
         frame = Frame(joints=joints, valid=valid, timestamp=timestamp, index=self._index, captured_at=captured_at,
-                      image=image if self.keep_image else None, pose_ms=pose_ms)
+                      image=image if self.keep_image else None, pose_ms=pose_ms,
+                      image_points=image_points if self.keep_image else None)
         self._index += 1
         return frame
 

@@ -1,0 +1,139 @@
+"""`smie bench-pipeline`: the whole live pipeline on a video as fast as it goes, with latency percentiles."""
+
+import json
+import sys
+import time
+
+import numpy as np
+
+from core.paths import DEFAULT_MODEL_DIR
+
+
+def add_parser(subparsers):
+    parser = subparsers.add_parser("bench-pipeline", help="time pose, scoring and end-to-end latency on a video",
+                                   description="Run source -> pose -> buffer -> scorer on a video as fast as "
+                                               "possible, scoring every stride, and report timings.")
+    parser.add_argument("--source", required=True, help="video file (or any source smie run takes)")
+    parser.add_argument("--labels", type=int, default=120, help="number of synthetic label names (default 120)")
+    parser.add_argument("--model", default=str(DEFAULT_MODEL_DIR), help="model folder (default: %(default)s)")
+    parser.add_argument("--random-model", action="store_true",
+                        help="time a randomly initialised model instead (same speed as a trained one)")
+    parser.add_argument("--window", type=float, default=2.0, help="seconds per window (default 2.0)")
+    parser.add_argument("--stride", type=float, default=0.2, help="seconds between windows (default 0.2)")
+    parser.add_argument("--device", default=None, help="torch device (default: cuda when available, else cpu)")
+    parser.add_argument("--json", action="store_true", help="print one JSON object")
+    parser.set_defaults(run=run)
+
+
+def save_random_model(model_dir, seed: int = 0):
+    """A randomly initialised ST-GCN + SMIE head saved as a model folder: for timing and tests, never for use."""
+    import dataclasses
+
+    import torch
+
+    from core.checkpoint import ModelMetadata, save_model
+    from core.preprocess import PreprocessConfig
+    from core.smie import SMIEConfig, SMIEHead
+    from core.stgcn import STGCN, STGCNConfig
+    from core.text import TextEncoder
+
+    torch.manual_seed(seed)
+    text = TextEncoder()
+    encoder = STGCN(STGCNConfig())
+    head = SMIEHead(SMIEConfig(visual_dim=encoder.config.feature_dim, text_dim=text.dim))
+    metadata = ModelMetadata(text_model=text.name, text_dim=text.dim,
+                             preprocess=dataclasses.asdict(PreprocessConfig()),
+                             metrics={"note": "random weights, for timing only"})
+    return save_model(model_dir, encoder, head, metadata)
+
+
+def percentiles(values) -> dict:
+    values = np.asarray(list(values), np.float64)
+    if values.size == 0:
+        return {"p50": None, "p95": None}
+    return {"p50": round(float(np.percentile(values, 50)), 2), "p95": round(float(np.percentile(values, 95)), 2)}
+
+
+def paced_drops(busy_ms, interval_s: float) -> int:
+    """Items a paced run would lose: they arrive every `interval_s`, each keeps the worker busy busy_ms[i], and a
+    worker that frees up takes the newest item that has arrived (older waiting ones are dropped)."""
+    busy_ms = list(busy_ms)
+    now, index, processed = 0.0, 0, 0
+    while index < len(busy_ms):
+        now = max(now, index * interval_s) + busy_ms[index] / 1e3
+        processed += 1
+        index = max(index + 1, int(np.floor(now / interval_s + 1e-9)))
+    return len(busy_ms) - processed
+
+
+def peak_rss_mb() -> float | None:
+    """Peak resident memory of this process in MiB (None where the OS does not report it)."""
+    try:
+        import resource
+    except ImportError:  # Windows
+        return None
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    return round(peak / (1024 * 1024) if sys.platform == "darwin" else peak / 1024, 1)
+
+
+def bench_pipeline(source_spec: str, model_dir, num_labels: int = 120, window: float = 2.0, stride: float = 0.2,
+                   device: str | None = None) -> dict:
+    """Run the pipeline once over `source_spec` at full speed, scoring every stride; returns the report dict."""
+    from core.live_engine import EngineConfig, LiveEngine, load_recognizer
+    from core.live_scorer import LiveScorer, ScorerConfig
+    from core.sources import open_source
+
+    recognizer = load_recognizer(model_dir, device)
+    labels = [f"synthetic action number {i}" for i in range(num_labels)]
+    # Thresholds off: every window goes through the encoder and the head, so the timing is the full cost.
+    config = ScorerConfig(window_seconds=window, stride_seconds=stride, min_coverage=0.0, min_motion=0.0)
+    results, errors, frames_pose_ms = [], [], []
+    scorer = LiveScorer(recognizer, labels, config, on_result=results.append, on_error=errors.append)
+    source = open_source(source_spec, realtime=False)
+    engine = LiveEngine(source, scorer, EngineConfig(realtime=False),
+                        on_frame=lambda frame: frames_pose_ms.append(frame.pose_ms), on_error=errors.append)
+    start = time.perf_counter()
+    engine.start()
+    engine.wait()
+    wall = time.perf_counter() - start
+    engine.stop()
+    if engine.fatal_error is not None:
+        raise RuntimeError(engine.fatal_error.message)
+    scored = [r for r in results if r.state == "ok"]
+    scorer_ms = [r.preprocess_ms + r.encode_ms + r.score_ms for r in scored]
+    fps = source.fps or 30.0
+    return {
+        "source": str(source_spec), "device": recognizer.device, "labels": num_labels,
+        "frames": len(frames_pose_ms), "results": len(results), "scored": len(scored), "errors": len(errors),
+        "wall_s": round(wall, 2), "fps": round(len(frames_pose_ms) / wall, 1) if wall > 0 else None,
+        "pose_ms": percentiles(frames_pose_ms), "scorer_ms": percentiles(scorer_ms),
+        "e2e_ms": percentiles(r.e2e_ms for r in results),
+        "paced_frames_dropped": paced_drops(frames_pose_ms, 1.0 / fps),
+        "paced_windows_skipped": paced_drops(scorer_ms, stride),
+        "peak_rss_mb": peak_rss_mb(),
+    }
+
+
+def run(args) -> int:
+    import tempfile
+
+    from core.live_engine import ModelNotFoundError
+    from core.sources import SourceError
+
+    try:
+        with tempfile.TemporaryDirectory(prefix="smie-random-model-") as scratch:
+            model_dir = save_random_model(scratch) if args.random_model else args.model
+            report = bench_pipeline(args.source, model_dir, args.labels, args.window, args.stride, args.device)
+    except (ModelNotFoundError, SourceError, RuntimeError) as error:
+        print(f"smie bench-pipeline: {error}", file=sys.stderr)
+        return 2
+    if args.json:
+        print(json.dumps(report))
+        return 0
+    print(f"{report['frames']} frames of {report['source']} in {report['wall_s']} s ({report['fps']} fps), "
+          f"{report['results']} results, {report['labels']} labels, {report['device']}")
+    for key in ("pose_ms", "scorer_ms", "e2e_ms"):
+        print(f"  {key:10s} p50 {report[key]['p50']}  p95 {report[key]['p95']}")
+    print(f"  a paced run would drop {report['paced_frames_dropped']} frames and skip "
+          f"{report['paced_windows_skipped']} windows; peak RSS {report['peak_rss_mb']} MiB")
+    return 0

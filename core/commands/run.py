@@ -1,0 +1,108 @@
+"""`smie run`: live zero-shot recognition from a camera, video, skeleton file or Kinect, printed as text or JSON lines."""
+
+import argparse
+import logging
+import queue
+import sys
+
+from core.paths import DEFAULT_MODEL_DIR
+
+log = logging.getLogger(__name__)
+
+DEFAULT_PRESET = "ntu120"  # labels when none are given: the 120 NTU RGB+D class names
+
+
+def add_parser(subparsers):
+    parser = subparsers.add_parser("run", help="recognise actions live from a camera, file or Kinect",
+                                   description="Score every label on a sliding window of the live skeleton.")
+    parser.add_argument("--source", required=True,
+                        help="camera index (0), video file, NTU .skeleton file, recorded .npz clip, kinect2 or azure")
+    add_label_arguments(parser)
+    parser.add_argument("--model", default=str(DEFAULT_MODEL_DIR), help="model folder (default: %(default)s)")
+    parser.add_argument("--window", type=float, default=2.0, help="seconds of history per result (default 2.0)")
+    parser.add_argument("--stride", type=float, default=0.2, help="seconds between results (default 0.2)")
+    parser.add_argument("--temperature", type=float, default=1.0, help="softmax temperature of the probabilities")
+    parser.add_argument("--smoothing", type=float, default=0.0,
+                        help="weight of the previous probabilities, 0-1 (default 0: no smoothing)")
+    parser.add_argument("--top", type=int, default=5, help="labels listed per result (default 5)")
+    parser.add_argument("--device", default=None, help="torch device (default: cuda when available, else cpu)")
+    parser.add_argument("--pose-model", default=None, help="MediaPipe PoseLandmarker .task file "
+                        "(default: the bundled legacy Pose model)")
+    parser.add_argument("--jsonl", action="store_true", help="print one JSON object per result")
+    pace = parser.add_mutually_exclusive_group()
+    pace.add_argument("--realtime", dest="realtime", action="store_true", default=True,
+                      help="replay files at their recorded pace (default)")
+    pace.add_argument("--fast", dest="realtime", action="store_false",
+                      help="process files as fast as possible, scoring every stride")
+    parser.set_defaults(run=run)
+
+
+def add_label_arguments(parser: argparse.ArgumentParser):
+    labels = parser.add_mutually_exclusive_group()
+    labels.add_argument("--labels", default=None, help='comma-separated class names, e.g. "wave,clap,jump"')
+    labels.add_argument("--labels-file", default=None,
+                        help="text file, one class per line: name or name<TAB>description")
+    labels.add_argument("--preset", default=None, help=f"a label preset in assets/labels (default {DEFAULT_PRESET})")
+
+
+def labels_from_args(args) -> list:
+    """LabelSpecs from --labels, --labels-file or --preset; raises ValueError naming the bad input."""
+    from core.label_presets import load_preset, read_label_file
+    from core.text import LabelSpec
+
+    if args.labels is not None:
+        names = [name.strip() for name in args.labels.split(",") if name.strip()]
+        if not names:
+            raise ValueError(f"--labels {args.labels!r} holds no class name")
+        return [LabelSpec(name) for name in names]
+    if args.labels_file is not None:
+        return read_label_file(args.labels_file)
+    return load_preset(args.preset or DEFAULT_PRESET)
+
+
+def format_result(result) -> str:
+    """One human-readable line per result."""
+    if result.state != "ok":
+        return f"{result.timestamp:8.2f} s  [{result.state}]  coverage {result.coverage:.0%}"
+    best = "  ".join(f"{item['label']} {item['prob']:.2f}" for item in result.top)
+    return f"{result.timestamp:8.2f} s  {best}  (e2e {result.e2e_ms:.0f} ms)"
+
+
+def run(args) -> int:
+    from core.live_engine import EngineConfig, LiveEngine, ModelNotFoundError, load_recognizer
+    from core.live_scorer import LiveScorer, ScorerConfig
+    from core.sources import SourceError, open_source
+
+    try:
+        labels = labels_from_args(args)
+        source = open_source(args.source, realtime=args.realtime, pose_model=args.pose_model)
+        recognizer = load_recognizer(args.model, args.device)
+    except (ModelNotFoundError, SourceError, ValueError) as error:
+        print(f"smie run: {error}", file=sys.stderr)
+        return 2
+    results = queue.Queue(maxsize=1000)
+    config = ScorerConfig(window_seconds=args.window, stride_seconds=args.stride, temperature=args.temperature,
+                          smoothing=args.smoothing, top_k=args.top)
+    scorer = LiveScorer(recognizer, labels, config, results=results)
+    engine = LiveEngine(source, scorer, EngineConfig(realtime=args.realtime))
+    log.info("running %d labels on %s (%s)", len(scorer.label_set.names), source.name,
+             "recorded pace" if args.realtime else "as fast as possible")
+    engine.start()
+    try:
+        while True:
+            try:
+                item = results.get(timeout=0.1)
+            except queue.Empty:
+                if engine.finished.is_set() and results.empty():
+                    break
+                continue
+            if hasattr(item, "state"):  # a LiveResult; errors are logged by the engine and scorer already
+                print(item.to_json() if args.jsonl else format_result(item), flush=True)
+    except KeyboardInterrupt:
+        engine.stop()
+        return 130
+    engine.stop()
+    if engine.fatal_error is not None:
+        print(f"smie run: {engine.fatal_error.message}", file=sys.stderr)
+        return 1
+    return 0
