@@ -1,0 +1,1 @@
+"""The window's widgets: video with skeleton, predictions, timeline, attention, label editor, panels."""

@@ -1,0 +1,115 @@
+"""Scrolling timeline of the top labels' probabilities: fixed-size numpy history, curves made once."""
+
+import numpy as np
+import pyqtgraph as pg
+
+HISTORY = 600  # results kept (2 minutes at the default 0.2 s stride)
+SPAN_SECONDS = 30.0  # seconds shown
+PALETTE = ((0, 170, 90), (38, 132, 255), (230, 120, 0), (200, 40, 160), (120, 90, 220), (0, 170, 190),
+           (170, 130, 0), (220, 50, 50))
+
+
+class ScoreTimeline(pg.PlotWidget):
+    """add_result() appends one result to the history; refresh() redraws the curves when something changed.
+
+    History: times (HISTORY,) and probabilities (HISTORY, L), NaN where a label was outside the top k (so the
+    curve has a gap there). The curves show the `curves` labels with the highest probability in the newest
+    scored result; a label keeps its colour as long as it has a column.
+    """
+
+    def __init__(self, curves: int = 5, parent=None):
+        super().__init__(parent, background="w")
+        self.setMinimumHeight(140)
+        self.plotItem.setLabel("left", "probability")
+        self.plotItem.setLabel("bottom", "seconds")
+        self.plotItem.showGrid(x=True, y=True, alpha=0.25)
+        self.plotItem.setMouseEnabled(x=False, y=False)
+        self.plotItem.hideButtons()
+        self.plotItem.setMenuEnabled(False)
+        self.setYRange(0, 1, padding=0)
+        self.setXRange(-SPAN_SECONDS, 0, padding=0)
+        self.legend = self.plotItem.addLegend(offset=(-8, 8), labelTextColor=(40, 40, 40),
+                                              brush=pg.mkBrush(255, 255, 255, 200))
+        self.curves = [self.plotItem.plot(connect="finite") for _ in range(curves)]
+        self.heads = pg.ScatterPlotItem(size=7, pen=None)  # the newest value of each curve, visible from the start
+        self.plotItem.addItem(self.heads)
+        self.times = np.full(HISTORY, np.nan)
+        self.probs = np.full((HISTORY, 0), np.nan)
+        self.columns: dict[str, int] = {}  # label -> column of self.probs
+        self.colours: dict[str, int] = {}  # label -> palette index
+        self.count = 0  # results appended since the last clear
+        self.shown: list[str] = []  # labels drawn now, curve order
+        self._dirty = False
+
+    def clear_history(self):
+        self.times[:] = np.nan
+        self.probs[:] = np.nan
+        self.count = 0
+        self._dirty = True
+
+    def _ensure_columns(self, labels):
+        """Give every label of the result a column; labels gone from the label set lose theirs."""
+        if all(label in self.columns for label in labels) and len(labels) == len(self.columns):
+            return
+        probs = np.full((HISTORY, len(labels)), np.nan)
+        for j, label in enumerate(labels):
+            if label in self.columns:
+                probs[:, j] = self.probs[:, self.columns[label]]
+        self.probs, self.columns = probs, {label: j for j, label in enumerate(labels)}
+        self.colours = {label: i for label, i in self.colours.items() if label in self.columns}
+
+    def add_result(self, result):
+        """A core LiveResult. Results that were not scored add a gap, so "no person" shows as no curve."""
+        self._ensure_columns(result.labels)
+        self.times[:-1] = self.times[1:]
+        self.probs[:-1] = self.probs[1:]
+        self.times[-1] = result.timestamp
+        self.probs[-1] = np.nan
+        for item in result.top if result.state == "ok" else ():
+            column = self.columns.get(item["label"])
+            if column is not None:
+                self.probs[-1, column] = item["prob"]
+        self.count += 1
+        self._dirty = True
+
+    def _colour(self, label: str):
+        if label not in self.colours:
+            used = set(self.colours.values())
+            free = [i for i in range(len(PALETTE)) if i not in used]
+            self.colours[label] = free[0] if free else len(self.colours) % len(PALETTE)
+        return PALETTE[self.colours[label]]
+
+    def refresh(self):
+        if not self._dirty:
+            return
+        self._dirty = False
+        scored = np.flatnonzero(np.isfinite(self.probs[-self.count:]).any(axis=1)) if self.count else []
+        # Rank on the newest scored result, so the curves stay while nobody is in view.
+        newest = self.probs[-self.count:][scored[-1]] if len(scored) else np.zeros(len(self.columns))
+        ranked = [j for j in np.argsort(-np.nan_to_num(newest, nan=-1.0)) if np.isfinite(newest[j])]
+        names = {j: label for label, j in self.columns.items()}
+        shown = [names[j] for j in ranked[:len(self.curves)]]
+        x = self.times - (self.times[-1] if self.count else 0.0)
+        for i, curve in enumerate(self.curves):
+            if i < len(shown):
+                curve.setData(x, self.probs[:, self.columns[shown[i]]])
+            else:
+                curve.setData([], [])
+        heads = [(self.probs[-1, self.columns[label]], label) for label in shown
+                 if np.isfinite(self.probs[-1, self.columns[label]])]
+        self.heads.setData([0.0] * len(heads), [value for value, _ in heads],
+                           brush=[pg.mkBrush(self._colour(label)) for _, label in heads])
+        # Many labels share the probability mass, so a fixed 0..1 axis would flatten every curve.
+        visible = self.probs[x >= -SPAN_SECONDS][:, [self.columns[label] for label in shown]] if shown else []
+        top = np.nanmax(visible) if np.size(visible) and np.isfinite(visible).any() else 1.0
+        self.setYRange(0, min(1.0, max(0.1, 1.15 * top)), padding=0)
+        if shown != self.shown:  # pens and legend change only when the set of drawn labels does
+            self.legend.clear()
+            for curve, label in zip(self.curves, shown):
+                curve.setPen(pg.mkPen(self._colour(label), width=2))
+                self.legend.addItem(curve, label)
+            self.shown = shown
+
+    def history_of(self, label: str) -> np.ndarray:
+        """The stored probabilities of one label, oldest first (NaN where it was not in the top k)."""
+        return self.probs[-self.count:, self.columns[label]] if self.count else np.zeros(0)

@@ -1,0 +1,37 @@
+"""Scorer settings the user may tune while it runs: window, stride, smoothing, thresholds, top-k."""
+
+from PyQt6.QtCore import pyqtSignal
+from PyQt6.QtWidgets import QDoubleSpinBox, QFormLayout, QSpinBox, QWidget
+
+# field -> (label, minimum, maximum, step, decimals, suffix, tooltip); decimals None = an integer field
+FIELDS = {
+    "window_seconds": ("Window", 0.5, 6.0, 0.1, 1, " s", "History each prediction looks at"),
+    "stride_seconds": ("Stride", 0.05, 2.0, 0.05, 2, " s", "A new prediction this often"),
+    "smoothing": ("Smoothing", 0.0, 0.95, 0.05, 2, "", "Weight of the previous probabilities (0 = none)"),
+    "min_coverage": ("Min. coverage", 0.0, 1.0, 0.05, 2, "",
+                     "Share of the window that must show a person, else “no person”"),
+    "min_motion": ("Min. motion", 0.0, 0.2, 0.005, 3, " m", "Joint spread below which the person is “still”"),
+    "top_k": ("Top k", 1, 10, 1, None, "", "Bars and timeline curves shown"),
+}
+
+
+class TuningPanel(QWidget):
+    """Spin boxes bound to AppSettings fields; sig_changed(field, value) on every edit."""
+
+    sig_changed = pyqtSignal(str, object)
+
+    def __init__(self, settings, parent=None):
+        super().__init__(parent)
+        form = QFormLayout(self)
+        self.boxes = {}
+        for name, (label, low, high, step, decimals, suffix, tip) in FIELDS.items():
+            box = QSpinBox() if decimals is None else QDoubleSpinBox(decimals=decimals)
+            box.setRange(low, high)
+            box.setSingleStep(step)
+            box.setSuffix(suffix)
+            box.setToolTip(tip)
+            box.setValue(getattr(settings, name))
+            box.setKeyboardTracking(False)  # one change per finished edit, not per keystroke
+            box.valueChanged.connect(lambda value, name=name: self.sig_changed.emit(name, value))
+            form.addRow(label, box)
+            self.boxes[name] = box
