@@ -143,11 +143,11 @@ def test_save_refuses_inconsistent_or_inference_only_models(tmp_path):
 
 @pytest.mark.parametrize("kind", ["devise", "relationnet"])
 def test_baseline_heads_round_trip(kind, tmp_path):
-    from core.baselines import DeViSEConfig, DeViSEHead, RelationNetConfig, RelationNetHead
+    from core.baselines import DeViSEConfig, DeViSE, RelationNetConfig, RelationNet
 
     encoder, _ = make_model()
     torch.manual_seed(1)
-    head = DeViSEHead(DeViSEConfig()) if kind == "devise" else RelationNetHead(RelationNetConfig(loss="bce"))
+    head = DeViSE(DeViSEConfig()) if kind == "devise" else RelationNet(RelationNetConfig(loss="bce"))
     loaded = load_model(save_model(tmp_path / kind, encoder, head.eval(), make_metadata()))
     assert loaded.metadata.head_kind == kind and loaded.head.config == head.config
     v, s = torch.randn(2, 256), torch.randn(3, 384)
