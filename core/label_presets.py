@@ -11,9 +11,14 @@ LABELS_DIR = ASSETS_DIR / "labels"
 DESCRIPTIONS_DIR = ASSETS_DIR / "descriptions"
 
 
+def readable_name(name: str) -> str:
+    """A dataset's class name as words for the text model: camelCase split and lower-cased ("sitDown" -> "sit down")."""
+    return re.sub(r"(?<=[a-z])(?=[A-Z])", " ", name).lower() if re.search(r"[a-z][A-Z]", name) else name
+
+
 def lookup_key(name: str) -> str:
     """Key for matching a class name to a description: case/space-insensitive, camelCase split ("sitDown")."""
-    return label_key(re.sub(r"(?<=[a-z])(?=[A-Z])", " ", name))
+    return label_key(readable_name(name))
 
 
 def read_label_file(path) -> list[LabelSpec]:

@@ -50,15 +50,17 @@ def _fingerprint(dataset_name: str, clips, preprocess_config) -> str:
 def load_arrays(dataset_name: str, preprocess_config=None) -> TrainingArrays:
     """One dataset preprocessed; cached by a fingerprint of its clips and the preprocessing settings."""
     from core.datasets import load_dataset
+    from core.label_presets import readable_name
     from core.preprocess import PreprocessConfig, PreprocessError, normalize_clip
 
     config = preprocess_config or PreprocessConfig()
     loaded = load_dataset(dataset_name)
+    class_names = [readable_name(name) for name in loaded.class_names]  # what the text model reads
     key = _fingerprint(dataset_name, loaded.clips, config)
     path = cache_dir() / "arrays" / f"{dataset_name}-{key}.npz"
     if path.exists():
         cached = np.load(path, allow_pickle=False)
-        return TrainingArrays(cached["x"], cached["labels"], list(loaded.class_names), cached["subjects"],
+        return TrainingArrays(cached["x"], cached["labels"], class_names, cached["subjects"],
                               cached["datasets"], list(cached["sources"]))
     xs, labels, subjects, sources = [], [], [], []
     for clip in loaded.clips:
@@ -71,7 +73,7 @@ def load_arrays(dataset_name: str, preprocess_config=None) -> TrainingArrays:
         subjects.append(-1 if clip.subject is None else int(clip.subject))
         sources.append(str(clip.source))
     arrays = TrainingArrays(np.stack(xs).astype(np.float32), np.asarray(labels, dtype=np.int64),
-                            list(loaded.class_names), np.asarray(subjects, dtype=np.int64),
+                            class_names, np.asarray(subjects, dtype=np.int64),
                             np.asarray([dataset_name] * len(xs)), sources)
     path.parent.mkdir(parents=True, exist_ok=True)
     temporary = path.with_suffix(".tmp.npz")

@@ -93,3 +93,10 @@ def test_read_label_file_with_optional_descriptions(tmp_path):
         read_label_file(path)
     with pytest.raises(ValueError, match="cannot read"):
         read_label_file(tmp_path / "missing.txt")
+
+
+def test_readable_name_splits_camel_case_only():
+    from core.label_presets import readable_name
+
+    assert readable_name("sitDown") == "sit down" and readable_name("clapHands") == "clap hands"
+    assert readable_name("right hand wave") == "right hand wave" and readable_name("draw X") == "draw X"

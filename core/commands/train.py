@@ -1,0 +1,136 @@
+"""`smie pretrain`, `smie train`, `smie eval`: encoder on seen classes, a zero-shot head, zero-shot evaluation."""
+
+import json
+import time
+from pathlib import Path
+
+
+def add_parser(subparsers) -> None:
+    pre = subparsers.add_parser("pretrain", help="pretrain the ST-GCN encoder on the seen classes")
+    pre.add_argument("--datasets", default="all", help="comma-separated dataset names or 'all'")
+    pre.add_argument("--protocol", default=None, help="built-in split, e.g. utd_mhad:ru5 (its unseen classes held out)")
+    pre.add_argument("--holdout", default=None, help="comma-separated class names held out as unseen")
+    pre.add_argument("--epochs", type=int, default=None)
+    pre.add_argument("--seed", type=int, default=0)
+    pre.add_argument("--out", type=Path, required=True, help="folder for encoder.safetensors + encoder.json")
+    pre.set_defaults(run=run_pretrain)
+
+    train = subparsers.add_parser("train", help="train SMIE or a baseline head on frozen encoder features")
+    train.add_argument("--encoder", type=Path, required=True, help="a `smie pretrain` output folder")
+    train.add_argument("--method", default="smie", choices=["smie", "smie_no_temporal", "devise", "relationnet"])
+    train.add_argument("--descriptions", action="store_true", help="embed class names with their descriptions")
+    train.add_argument("--epochs", type=int, default=None)
+    train.add_argument("--seed", type=int, default=0)
+    train.add_argument("--out", type=Path, required=True, help="model folder (weights.safetensors + model.json)")
+    train.set_defaults(run=run_train)
+
+    evaluate = subparsers.add_parser("eval", help="zero-shot (ZSL) and generalised (GZSL) accuracy of a model")
+    evaluate.add_argument("--model", type=Path, required=True)
+    evaluate.add_argument("--json", action="store_true", help="print one JSON object")
+    evaluate.set_defaults(run=run_eval)
+
+
+def run_pretrain(args) -> int:
+    from core.experiment import choose_split, load_pooled, parse_datasets, save_encoder
+    from core.pretrain import PretrainConfig, pretrain_encoder
+    from core.training_data import stratified_holdout
+
+    datasets = parse_datasets(args.datasets)
+    arrays = load_pooled(datasets)
+    split = choose_split(arrays, args.protocol, args.holdout)
+    seen_names = split.seen_names if split else list(arrays.class_names)
+    seen = arrays.restrict_classes(seen_names)
+    config = PretrainConfig(seed=args.seed, **({"epochs": args.epochs} if args.epochs else {}))
+    train_rows, val_rows = stratified_holdout(seen.labels, config.validation_fraction, args.seed)
+    started = time.perf_counter()
+    encoder, history = pretrain_encoder(seen.x[train_rows], seen.labels[train_rows], seen.x[val_rows],
+                                        seen.labels[val_rows], len(seen_names), config)
+    seconds = time.perf_counter() - started
+    best = max(history, key=lambda r: r["val_acc"])
+    save_encoder(args.out, encoder, {
+        "datasets": datasets, "seen_classes": seen_names, "unseen_classes": split.unseen_names if split else [],
+        "split": split.name if split else None, "pretrain_config": config.__dict__, "history": history,
+        "seconds": seconds, "best_val_acc": best["val_acc"], "clips": int(len(seen.x))})
+    print(f"encoder saved to {args.out}: best seen-class validation accuracy {best['val_acc']:.3f} "
+          f"(epoch {best['epoch']}), {seconds / 60:.1f} min")
+    return 0
+
+
+def _class_text(names: list[str], descriptions: bool, text_encoder):
+    from core.zsl_bench import label_text
+
+    return label_text(text_encoder, names, descriptions)
+
+
+def run_train(args) -> int:
+    from dataclasses import asdict
+
+    from core.checkpoint import ModelMetadata, save_model
+    from core.experiment import load_encoder, load_pooled
+    from core.preprocess import PreprocessConfig
+    from core.text import DEFAULT_TEMPLATES, TextEncoder
+    from core.train_head import HeadTrainConfig, extract_features, train_head
+
+    encoder, meta = load_encoder(args.encoder)
+    arrays = load_pooled(meta["datasets"]).restrict_classes(meta["seen_classes"])
+    text_encoder = TextEncoder()
+    config = HeadTrainConfig(method=args.method, seed=args.seed, **({"epochs": args.epochs} if args.epochs else {}))
+    started = time.perf_counter()
+    features = extract_features(encoder, arrays.x)
+    masked = extract_features(encoder, arrays.x, mask_keyframes="zero")
+    head, history = train_head(features, masked, arrays.labels,
+                               _class_text(meta["seen_classes"], args.descriptions, text_encoder), config)
+    seconds = time.perf_counter() - started
+    metadata = ModelMetadata(
+        text_model=text_encoder.name, text_dim=text_encoder.dim, preprocess=asdict(PreprocessConfig()),
+        seen_classes=meta["seen_classes"], text_templates=list(DEFAULT_TEMPLATES),
+        text_use_descriptions=args.descriptions,
+        hyperparameters={"pretrain": meta["pretrain_config"], "head": asdict(config)},
+        metrics={"pretrain_best_val_acc": meta["best_val_acc"], "unseen_classes": meta["unseen_classes"],
+                 "split": meta["split"], "datasets": meta["datasets"], "head_seconds": seconds,
+                 "pretrain_seconds": meta["seconds"], "final_loss": history[-1]})
+    save_model(args.out, encoder, head, metadata)
+    print(f"model saved to {args.out} ({seconds:.0f} s head training)")
+    return 0
+
+
+def run_eval(args) -> int:
+    import numpy as np
+
+    from core.checkpoint import load_model
+    from core.evaluate import gzsl_metrics, tune_gamma_on_seen, zsl_metrics
+    from core.experiment import load_pooled
+    from core.text import TextEncoder
+    from core.train_head import extract_features, score
+    from core.training_data import stratified_holdout
+
+    model = load_model(args.model)
+    meta = model.metadata
+    unseen_names = meta.metrics.get("unseen_classes") or []
+    if not unseen_names:
+        print(f"{args.model} was trained on all classes: no unseen classes to evaluate on")
+        return 2
+    arrays = load_pooled(meta.metrics["datasets"])
+    text = _class_text(list(meta.seen_classes) + unseen_names, meta.text_use_descriptions,
+                       TextEncoder(meta.text_model))
+    num_seen = len(meta.seen_classes)
+    unseen = arrays.restrict_classes(unseen_names)
+    result = {"zsl": zsl_metrics(score(model.head, extract_features(model.encoder, unseen.x), text[num_seen:]),
+                                 unseen.labels)}
+    # GZSL: seen test clips are the seen-class validation rows the encoder never trained on.
+    seen = arrays.restrict_classes(list(meta.seen_classes))
+    _, val_rows = stratified_holdout(seen.labels, meta.hyperparameters["pretrain"]["validation_fraction"],
+                                     meta.hyperparameters["pretrain"]["seed"])
+    seen_scores = score(model.head, extract_features(model.encoder, seen.x[val_rows]), text)
+    seen_mask = np.arange(len(text)) < num_seen
+    gamma = tune_gamma_on_seen(seen_scores, seen.labels[val_rows], seen_mask)
+    all_scores = np.concatenate([seen_scores, score(model.head, extract_features(model.encoder, unseen.x), text)])
+    all_labels = np.concatenate([seen.labels[val_rows], unseen.labels + num_seen])
+    result["gzsl"] = gzsl_metrics(all_scores, all_labels, seen_mask, gamma)
+    if args.json:
+        print(json.dumps(result))
+    else:
+        z, g = result["zsl"], result["gzsl"]
+        print(f"ZSL  top-1 {100 * z['top1']:.1f}%  top-5 {100 * z['top5']:.1f}%  ({z['n']} clips, {len(unseen_names)} classes)")
+        print(f"GZSL seen {100 * g['seen']:.1f}%  unseen {100 * g['unseen']:.1f}%  H {100 * g['harmonic']:.1f}%  (gamma {g['gamma']:.3f})")
+    return 0

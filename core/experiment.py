@@ -1,0 +1,74 @@
+"""Shared steps of the pretrain/train/eval commands: pick data and a split, save and load a pretrained encoder."""
+
+import json
+from dataclasses import asdict
+from pathlib import Path
+
+ALL_DATASETS = ("utd_mhad", "msr_action3d", "utkinect", "gtu", "ntu_samples")
+ENCODER_WEIGHTS = "encoder.safetensors"
+ENCODER_METADATA = "encoder.json"
+
+
+def parse_datasets(text: str) -> list[str]:
+    names = list(ALL_DATASETS) if text == "all" else [n.strip() for n in text.split(",") if n.strip()]
+    unknown = [n for n in names if n not in ALL_DATASETS]
+    if unknown:
+        raise ValueError(f"unknown datasets {unknown}; known: {list(ALL_DATASETS)} or 'all'")
+    return names
+
+
+def load_pooled(datasets: list[str]):
+    """TrainingArrays of the datasets, classes pooled by name; classes without clips (most of NTU-120's names
+    in the NTU samples) are left out."""
+    from core.training_data import load_arrays, pool
+
+    pooled = pool([load_arrays(name) for name in datasets])
+    present = set(pooled.labels.tolist())
+    return pooled.restrict_classes([n for i, n in enumerate(pooled.class_names) if i in present])
+
+
+def choose_split(arrays, protocol: str | None, holdout: str | None):
+    """The unseen classes: a built-in protocol ("utd_mhad:ru5") or comma-separated class names; None = all seen."""
+    from core.paths import data_root
+    from core.protocols import holdout_split, utd_mhad_split
+
+    if protocol and holdout:
+        raise ValueError("give either --protocol or --holdout, not both")
+    if protocol:
+        dataset, _, name = protocol.partition(":")
+        if dataset != "utd_mhad":
+            raise ValueError(f"protocol {protocol!r}: built-in data splits exist for utd_mhad (ru5, ru9, ru13); "
+                             "NTU/PKU-MMD splits need those datasets (core.protocols)")
+        from core.datasets import load_dataset
+        utd_split = utd_mhad_split(list(load_dataset("utd_mhad").class_names), name, data_root() / "utd_mhad" / "splits")
+        return holdout_split(arrays.class_names, utd_split.unseen_names, name=utd_split.name)
+    if holdout:
+        return holdout_split(arrays.class_names, [n for n in holdout.split(",") if n.strip()])
+    return None
+
+
+def save_encoder(out_dir: Path, encoder, metadata: dict) -> None:
+    from safetensors.torch import save_file
+
+    out_dir.mkdir(parents=True, exist_ok=True)
+    save_file({k: v.contiguous() for k, v in encoder.state_dict().items()}, str(out_dir / ENCODER_WEIGHTS))
+    metadata = dict(metadata, encoder_config=asdict(encoder.config))
+    (out_dir / ENCODER_METADATA).write_text(json.dumps(metadata, indent=2, default=str))
+
+
+def load_encoder(encoder_dir: Path):
+    """(encoder in eval mode, metadata dict) from a `smie pretrain` folder; clear errors for a bad folder."""
+    from safetensors.torch import load_file
+
+    from core.stgcn import STGCN, STGCNConfig
+
+    weights, meta_path = encoder_dir / ENCODER_WEIGHTS, encoder_dir / ENCODER_METADATA
+    for path in (weights, meta_path):
+        if not path.is_file():
+            raise FileNotFoundError(f"{path} not found: run `smie pretrain --out {encoder_dir}` first")
+    metadata = json.loads(meta_path.read_text())
+    config = dict(metadata["encoder_config"])
+    config["channels"], config["strides"] = tuple(config["channels"]), tuple(config["strides"])
+    encoder = STGCN(STGCNConfig(**config))
+    encoder.load_state_dict(load_file(str(weights)))
+    return encoder.eval(), metadata
