@@ -7,11 +7,18 @@ import sys
 
 from core import __version__
 
-# Sub-command name -> module in core.commands. Modules import their heavy dependencies inside run().
+# Sub-command name -> module in core.commands (one module may serve several names).
+# Modules import their heavy dependencies inside run(), so `smie --version` stays fast.
 COMMANDS = {
-    "data": "core.commands.data",
+    "pretrain": "core.commands.train",
+    "train": "core.commands.train",
+    "eval": "core.commands.train",
+    "bench-zsl": "core.commands.bench_zsl",
     "run": "core.commands.run",
     "bench-pipeline": "core.commands.bench_pipeline",
+    "data": "core.commands.data",
+    "bench-encoder": "core.commands.bench",
+    "bench-scorer": "core.commands.bench",
 }
 
 
@@ -20,7 +27,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"smie-live {__version__}")
     parser.add_argument("-v", "--verbose", action="store_true", help="log debug messages")
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND")
-    for module_name in COMMANDS.values():
+    for module_name in dict.fromkeys(COMMANDS.values()):  # a module may add several sub-commands
         importlib.import_module(module_name).add_parser(subparsers)
     return parser
 
