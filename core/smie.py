@@ -48,11 +48,13 @@ class SMIEHead(nn.Module):
         return self.layers[0].weight.split([self.config.visual_dim, self.config.text_dim], dim=1)
 
     def _rest(self, hidden: torch.Tensor) -> torch.Tensor:
-        """First-layer pre-activations (..., H1) -> T (...)."""
-        hidden = F.relu(hidden)
+        """First-layer pre-activations (..., H1), a fresh tensor that may be overwritten -> T (...)."""
+        shape = hidden.shape[:-1]
+        hidden = hidden.relu_().reshape(-1, hidden.shape[-1])
         for layer in self.layers[1:-1]:
-            hidden = F.relu(layer(hidden))
-        return self.layers[-1](hidden).squeeze(-1)
+            hidden = torch.addmm(layer.bias, hidden, layer.weight.t()).relu_()  # in place: no extra pass
+        last = self.layers[-1]
+        return torch.addmm(last.bias, hidden, last.weight.t()).view(shape)
 
     def pair_estimates(self, v: torch.Tensor, s: torch.Tensor) -> torch.Tensor:
         """T for aligned pairs: v (P, d_v) raw features, s (P, d_s) -> (P,)."""
@@ -72,7 +74,7 @@ class SMIEHead(nn.Module):
         assert v.dim() == 2 and v.shape[1] == self.config.visual_dim, f"expected (N, {self.config.visual_dim}), got {tuple(v.shape)}"
         visual_weight, _ = self._first_layer_parts()
         visual = self.normalize_visual(v) @ visual_weight.t()  # (N, H1)
-        return self._rest(visual[:, None, :] + prepared[None, :, :])
+        return self._rest(torch.add(visual[:, None, :], prepared[None, :, :]))  # (N, L, H1) in one pass
 
     def score(self, v: torch.Tensor, s: torch.Tensor) -> torch.Tensor:
         """(N, d_v) raw visual features, (L, d_s) label embeddings -> (N, L) scores -softplus(-T); argmax predicts."""

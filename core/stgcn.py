@@ -1,11 +1,14 @@
 """ST-GCN visual encoder (official SMIE configuration) and its BatchNorm-folded inference copy."""
 
 import copy
+import logging
 from dataclasses import dataclass
 
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
+
+log = logging.getLogger(__name__)
 
 
 @dataclass
@@ -150,9 +153,10 @@ class STGCN(nn.Module):
         self._zero_body_cache = None
         return super().train(mode)
 
-    def fuse_for_inference(self) -> "FusedSTGCN":
-        """An eval-only copy with every BatchNorm folded into its convolution; same features (allclose)."""
-        return FusedSTGCN(self)
+    def fuse_for_inference(self, pack: bool = True) -> "FusedSTGCN":
+        """An eval-only copy with every BatchNorm folded into its convolution; same features (allclose).
+        pack: prepack the conv weights for oneDNN (CPU, float32), where that works."""
+        return FusedSTGCN(self, pack)
 
 
 def _fold_bn(weight: torch.Tensor, bias: torch.Tensor, bn: nn.BatchNorm2d) -> tuple[torch.Tensor, torch.Tensor]:
@@ -163,7 +167,7 @@ def _fold_bn(weight: torch.Tensor, bias: torch.Tensor, bn: nn.BatchNorm2d) -> tu
 
 def _conv(x: torch.Tensor, weight: torch.Tensor, bias: torch.Tensor, stride, padding) -> torch.Tensor:
     # F.conv2d leaves oneDNN for small batch-1 inputs; its native path is slower here and returns NCHW.
-    if x.is_cpu and torch.backends.mkldnn.is_available():
+    if x.is_cpu and torch.backends.mkldnn.is_available() and not torch.compiler.is_compiling():
         return torch.mkldnn_convolution(x, weight, bias, padding, stride, (1, 1), 1)
     return F.conv2d(x, weight, bias, stride, padding)
 
@@ -202,12 +206,32 @@ class FusedBlock(nn.Module):
             self.register_buffer("res_bias", bias.contiguous())
             self.res_stride = block.residual[0].stride
 
+        self._packed = None  # oneDNN-blocked conv weights, see pack()
+
+    def pack(self, batch: int, frames: int) -> int:
+        """Reorder the conv weights once into oneDNN's blocked layout, chosen for inputs of this size, so that
+        calls skip that reorder; the fused oneDNN ops also add the residual and apply ReLU. -> output frames."""
+        reorder = torch.ops.mkldnn._reorder_convolution_weight
+        V = self.gcn_bias.shape[0]
+        size = [batch, self.tcn_weight.shape[1], frames, V]
+        packed = {"tcn": reorder(self.tcn_weight, list(self.tcn_padding), list(self.tcn_stride), [1, 1], 1, size)}
+        if self.residual == "conv":
+            size = [batch, self.res_weight.shape[1], frames, V]
+            packed["res"] = reorder(self.res_weight, [0, 0], list(self.res_stride), [1, 1], 1, size)
+        self._packed = packed
+        return (frames + 2 * self.tcn_padding[0] - self.tcn_weight.shape[2]) // self.tcn_stride[0] + 1
+
+    def unpack(self):
+        self._packed = None
+
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         B, C, T, V = x.shape
         rows = x.permute(0, 2, 3, 1).reshape(B * T, V, C)  # a view: x is channels-last
         y = torch.bmm(self.graph_rows.expand(B * T, -1, -1), rows)  # (B*T, V*K, C), rows (w, k)
         y = torch.mm(y.view(B * T * V, self.num_partitions * C), self.gcn_weight).view(B, T, V, -1)
         y = F.relu_(y.add_(self.gcn_bias)).permute(0, 3, 1, 2)  # (B, O, T, V) channels-last
+        if self._packed is not None and x.is_cpu:
+            return self._packed_temporal(y, x)
         y = _conv(y, self.tcn_weight, self.tcn_bias, self.tcn_stride, self.tcn_padding)
         if self.residual == "identity":
             y = y.add_(x)
@@ -215,11 +239,24 @@ class FusedBlock(nn.Module):
             y = y.add_(_conv(x, self.res_weight, self.res_bias, self.res_stride, (0, 0)))
         return F.relu_(y)
 
+    def _packed_temporal(self, y: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
+        """relu(temporal conv(y) + residual(x)) with packed weights, in one oneDNN call (two with a conv residual)."""
+        pointwise = torch.ops.mkldnn._convolution_pointwise
+        padding, stride = list(self.tcn_padding), list(self.tcn_stride)
+        if self.residual == "none":
+            return pointwise(y, self._packed["tcn"], self.tcn_bias, padding, stride, [1, 1], 1, "relu", [], "")
+        residual = x
+        if self.residual == "conv":
+            residual = pointwise(x, self._packed["res"], self.res_bias, [0, 0], list(self.res_stride), [1, 1], 1,
+                                 "none", [], "")
+        return pointwise.binary(y, residual, self._packed["tcn"], self.tcn_bias, padding, stride, [1, 1], 1,
+                                "add", None, "relu", [], "")
+
 
 class FusedSTGCN(nn.Module):
     """Eval-only ST-GCN features with BatchNorm folded in and graph masks pre-multiplied; no gradients."""
 
-    def __init__(self, model: STGCN):
+    def __init__(self, model: STGCN, pack: bool = True):
         super().__init__()
         model = copy.deepcopy(model).eval()
         with torch.no_grad():
@@ -236,13 +273,41 @@ class FusedSTGCN(nn.Module):
         self.requires_grad_(False)
         self.eval()
         self._zero_body_by_frames = {}  # a zero body's feature depends only on T (the weights are frozen)
+        self.packed = pack and self._pack(frames=50)
+
+    def _pack(self, frames: int) -> bool:
+        """Pack every block's conv weights for one-window calls; kept only if the features stay the same.
+
+        The packing and fused ops are oneDNN's (torch.compile uses them on CPU) but not public API, so any
+        failure or mismatch falls back to plain convolutions."""
+        if not (self.data_scale.is_cpu and self.data_scale.dtype == torch.float32
+                and torch.backends.mkldnn.is_available()):
+            return False
+        sample = torch.randn(2, self.config.in_channels, frames, self.data_scale.shape[-1],
+                             generator=torch.Generator().manual_seed(0))
+        with torch.inference_mode():
+            plain = self.encode_bodies(sample)
+            try:
+                for block in self.blocks:
+                    frames = block.pack(1, frames)
+                if torch.allclose(self.encode_bodies(sample), plain, rtol=1e-4, atol=1e-4):
+                    return True
+                log.warning("packed oneDNN convolutions disagree with plain ones; using plain ones")
+            except (AttributeError, RuntimeError) as error:
+                log.info("packed oneDNN convolutions unavailable (%s); using plain ones", error)
+        for block in self.blocks:
+            block.unpack()
+        return False
 
     def train(self, mode: bool = True):
         assert not mode, "FusedSTGCN is for inference only; train the STGCN it was made from"
         return super().train(False)
 
     def _apply(self, fn, *args, **kwargs):
-        self._zero_body_by_frames = {}  # .to(device/dtype) makes the cached features stale
+        self._zero_body_by_frames = {}  # .to(device/dtype) makes the cached features and packed weights stale
+        for block in getattr(self, "blocks", ()):
+            block.unpack()
+        self.packed = False
         return super()._apply(fn, *args, **kwargs)
 
     def encode_bodies(self, x: torch.Tensor) -> torch.Tensor:

@@ -153,3 +153,14 @@ def test_head_learns_separable_classes(negatives):
     with torch.no_grad():
         accuracy = (head.score(v, s_all).argmax(dim=1) == labels).float().mean()
     assert accuracy > 0.95, accuracy
+
+
+def test_bench_scorer_command_prints_the_promised_json(capsys):
+    import json
+
+    from core.cli import main
+
+    assert main(["bench-scorer", "--json", "--labels", "7", "--repeats", "3"]) == 0
+    result = json.loads(capsys.readouterr().out)
+    assert set(result["ms_per_window"]) == {"p50", "p95"} and result["labels"] == 7
+    assert result["windows_per_s"] > 0

@@ -137,3 +137,22 @@ def test_config_round_trips_through_json():
     x = torch.randn(1, 3, 50, 25, 2)
     with torch.no_grad():
         torch.testing.assert_close(copy(x), model(x))
+
+
+def test_packed_and_unpacked_inference_copies_agree():
+    model = _randomized_model()
+    packed, plain = model.fuse_for_inference(pack=True), model.fuse_for_inference(pack=False)
+    assert not plain.packed
+    x = _mixed_batch()
+    torch.testing.assert_close(packed(x), plain(x), atol=ATOL, rtol=ATOL)
+    torch.testing.assert_close(packed(x[:1]), _reference_features(model, x[:1]), atol=ATOL, rtol=ATOL)
+
+
+def test_bench_encoder_command_prints_the_promised_json(capsys):
+    from core.cli import main
+
+    assert main(["bench-encoder", "--json", "--repeats", "2"]) == 0
+    result = json.loads(capsys.readouterr().out)
+    assert set(result["ms_per_window"]) == {"p50", "p95"}
+    assert 0 < result["ms_per_window"]["p50"] <= result["ms_per_window"]["p95"]
+    assert result["windows_per_s"] > 0 and result["batch"] == 1 and result["bodies"] == 1
