@@ -144,6 +144,31 @@ def test_run_jsonl_on_an_ntu_sample_in_a_subprocess(model_dir, recognizer, share
     assert [r["timestamp"] for r in results] == sorted(r["timestamp"] for r in results)
 
 
+@pytest.mark.skipif(sys.platform == "win32", reason="SIGINT to a child process is POSIX-only")
+def test_run_ends_cleanly_on_ctrl_c(model_dir, recognizer, tmp_path):
+    import signal
+
+    clip = waving_clip(30.0)
+    path = save_recording(tmp_path / "long.npz", clip.joints, clip.valid, np.arange(900) / 30.0, fps=30.0)
+    env = dict(os.environ, HF_HUB_OFFLINE="1", PYTHONPATH=str(PROJECT_ROOT))
+    process = subprocess.Popen(
+        [sys.executable, "-m", "core", "run", "--source", str(path), "--model", str(model_dir),
+         "--labels", ",".join(LABELS), "--jsonl", "--realtime"],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env, cwd=PROJECT_ROOT)
+    try:
+        first = process.stdout.readline()  # paced: the first result comes 1.2 s into the recording
+        assert json.loads(first)["labels"] == LABELS
+        start = time.monotonic()
+        process.send_signal(signal.SIGINT)
+        code = process.wait(timeout=10)
+        stopped_in = time.monotonic() - start
+    finally:
+        process.kill()
+    stderr = process.stderr.read()
+    assert code == 130 and "Traceback" not in stderr, stderr[-2000:]
+    assert stopped_in < 3.0
+
+
 def test_bench_helpers():
     assert percentiles([1, 2, 3, 4, 100]) == {"p50": 3.0, "p95": 80.8}
     assert paced_drops([10] * 30, 1 / 30) == 0  # 10 ms per 33 ms frame keeps up
