@@ -167,7 +167,8 @@ def _fold_bn(weight: torch.Tensor, bias: torch.Tensor, bn: nn.BatchNorm2d) -> tu
 
 def _conv(x: torch.Tensor, weight: torch.Tensor, bias: torch.Tensor, stride, padding) -> torch.Tensor:
     # F.conv2d leaves oneDNN for small batch-1 inputs; its native path is slower here and returns NCHW.
-    if x.is_cpu and torch.backends.mkldnn.is_available() and not torch.compiler.is_compiling():
+    if (x.is_cpu and x.dtype == torch.float32 and torch.backends.mkldnn.is_available()
+            and not torch.compiler.is_compiling()):
         return torch.mkldnn_convolution(x, weight, bias, padding, stride, (1, 1), 1)
     return F.conv2d(x, weight, bias, stride, padding)
 
@@ -273,6 +274,7 @@ class FusedSTGCN(nn.Module):
         self.requires_grad_(False)
         self.eval()
         self._zero_body_by_frames = {}  # a zero body's feature depends only on T (the weights are frozen)
+        self.packed = False
         self.packed = pack and self._pack(frames=50)
 
     def _pack(self, frames: int) -> bool:
@@ -304,11 +306,14 @@ class FusedSTGCN(nn.Module):
         return super().train(False)
 
     def _apply(self, fn, *args, **kwargs):
-        self._zero_body_by_frames = {}  # .to(device/dtype) makes the cached features and packed weights stale
-        for block in getattr(self, "blocks", ()):
-            block.unpack()
-        self.packed = False
-        return super()._apply(fn, *args, **kwargs)
+        before = (self.data_scale.device, self.data_scale.dtype)
+        result = super()._apply(fn, *args, **kwargs)
+        if (self.data_scale.device, self.data_scale.dtype) != before:  # stale cached features and packed weights
+            self._zero_body_by_frames = {}
+            for block in self.blocks:
+                block.unpack()
+            self.packed = self.packed and self._pack(frames=50)
+        return result
 
     def encode_bodies(self, x: torch.Tensor) -> torch.Tensor:
         """(B, C, T, V) single bodies -> (B, feature_dim)."""

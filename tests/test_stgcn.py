@@ -156,3 +156,14 @@ def test_bench_encoder_command_prints_the_promised_json(capsys):
     assert set(result["ms_per_window"]) == {"p50", "p95"}
     assert 0 < result["ms_per_window"]["p50"] <= result["ms_per_window"]["p95"]
     assert result["windows_per_s"] > 0 and result["batch"] == 1 and result["bodies"] == 1
+
+
+def test_moving_the_inference_copy_keeps_it_correct():
+    model = _randomized_model()
+    fused = model.fuse_for_inference()
+    packed = fused.packed
+    assert fused.to("cpu").packed == packed  # a no-op move keeps the packed weights (the live path does this)
+    x = _mixed_batch()
+    fused64 = fused.double()  # a real change: packs and cached zero-body features are dropped, not reused
+    assert not fused64.packed
+    torch.testing.assert_close(fused64(x.double()).float(), _reference_features(model, x), atol=ATOL, rtol=ATOL)
