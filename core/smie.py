@@ -66,12 +66,14 @@ class SMIEHead(nn.Module):
 
     def prepare_labels(self, s: torch.Tensor) -> torch.Tensor:
         """(L, d_s) label embeddings -> (L, H1): their first-layer part with the bias, computed once per label set."""
-        assert s.dim() == 2 and s.shape[1] == self.config.text_dim, f"expected (L, {self.config.text_dim}), got {tuple(s.shape)}"
+        assert s.dim() == 2 and s.shape[1] == self.config.text_dim, \
+            f"expected (L, {self.config.text_dim}) label embeddings, got {tuple(s.shape)}"
         _, text_weight = self._first_layer_parts()
         return torch.addmm(self.layers[0].bias, self.normalize_text(s), text_weight.t())
 
     def estimates_prepared(self, v: torch.Tensor, prepared: torch.Tensor) -> torch.Tensor:
-        assert v.dim() == 2 and v.shape[1] == self.config.visual_dim, f"expected (N, {self.config.visual_dim}), got {tuple(v.shape)}"
+        assert v.dim() == 2 and v.shape[1] == self.config.visual_dim, \
+            f"expected (N, {self.config.visual_dim}) visual features, got {tuple(v.shape)}"
         visual_weight, _ = self._first_layer_parts()
         visual = self.normalize_visual(v) @ visual_weight.t()  # (N, H1)
         return self._rest(torch.add(visual[:, None, :], prepared[None, :, :]))  # (N, L, H1) in one pass
@@ -168,7 +170,7 @@ def mask_keyframes(x: torch.Tensor, config: SMIEConfig, generator: torch.Generat
     keep.scatter_(1, keyframes, False)
     if config.temporal == "paper":
         return x * keep[:, None, :, None, None]
-    assert config.temporal == "official", f"mask_keyframes needs temporal 'paper' or 'official', got {config.temporal!r}"
+    assert config.temporal == "official", f"mask_keyframes needs temporal 'paper'/'official', not {config.temporal!r}"
     remaining = T - config.keyframes
     assert config.official_frames <= remaining, f"official_frames {config.official_frames} > {remaining} non-keyframes"
     kept_frames = keep.nonzero()[:, 1].view(N, remaining)  # ascending frame indices per clip

@@ -33,7 +33,8 @@ def _naive_estimate(head: SMIEHead, v: torch.Tensor, s: torch.Tensor) -> float:
 def test_jsd_mutual_information_by_hand():
     pos = torch.tensor([0.0, math.log(3.0)])
     neg = torch.tensor([0.0, -1.0, 2.0])
-    expected = -(_softplus(0.0) + _softplus(-math.log(3.0))) / 2 - (_softplus(0.0) + _softplus(-1.0) + _softplus(2.0)) / 3
+    expected = (-(_softplus(0.0) + _softplus(-math.log(3.0))) / 2
+                - (_softplus(0.0) + _softplus(-1.0) + _softplus(2.0)) / 3)
     assert math.isclose(float(jsd_mutual_information(pos, neg)), expected, rel_tol=1e-6)
     assert math.isclose(expected, -math.log(8 / 3) / 2 - (math.log(2) + _softplus(-1) + _softplus(2)) / 3)
     # no negatives at all: only the positive term
