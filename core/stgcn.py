@@ -40,6 +40,24 @@ def layout_graph(layout_name: str) -> torch.Tensor:
     return torch.from_numpy(spatial_partition(get_layout(layout_name)))
 
 
+def mean_over_present_bodies(encode_bodies, x: torch.Tensor, skip_absent: bool) -> torch.Tensor:
+    """(N, C, T, V, M) -> (N, F): encode_bodies on (B, C, T, V) bodies, averaged over the bodies present.
+
+    A body is present when any of its coordinates is non-zero; a clip with none keeps its first body."""
+    N, C, T, V, M = x.shape
+    bodies = x.permute(0, 4, 1, 2, 3).reshape(N * M, C, T, V)
+    present = bodies.flatten(1).ne(0).any(dim=1).view(N, M)
+    present[:, 0] |= ~present.any(dim=1)
+    weights = present.to(x.dtype) / present.sum(dim=1, keepdim=True)  # (N, M), rows sum to 1
+    if skip_absent and not bool(present.all()):
+        rows = torch.nonzero(present.flatten(), as_tuple=True)[0]
+        encoded = encode_bodies(bodies[rows])
+        features = encoded.new_zeros(N * M, encoded.shape[1]).index_copy(0, rows, encoded)
+    else:
+        features = encode_bodies(bodies)
+    return (features.view(N, M, -1) * weights[..., None]).sum(dim=1)
+
+
 class GraphConv(nn.Module):
     """Spatial graph convolution: a 1x1 convolution to K*C_out channels, then a sum over the K partitions."""
 
@@ -104,7 +122,6 @@ class STGCN(nn.Module):
         self.edge_importance = nn.ParameterList(
             [nn.Parameter(torch.ones_like(graph), requires_grad=config.edge_importance) for _ in blocks])
         self.fc = nn.Linear(config.feature_dim, config.num_classes)
-        self._zero_body_cache = None  # (key, feature of an all-zero body); see _zero_body_feature
 
     def encode_bodies(self, x: torch.Tensor) -> torch.Tensor:
         """(B, C, T, V) single bodies -> (B, feature_dim) features pooled over T and V."""
@@ -116,42 +133,20 @@ class STGCN(nn.Module):
         return x.mean(dim=(2, 3))
 
     def forward_features(self, x: torch.Tensor, skip_absent_bodies: bool = True) -> torch.Tensor:
-        """(N, C, T, V, M) -> (N, feature_dim): the mean over the M bodies of each body's pooled features.
+        """(N, C, T, V, M) -> (N, feature_dim): the mean of the pooled features of the bodies present in the clip.
 
-        Without gradients in eval mode, all-zero bodies are not encoded (unless skip_absent_bodies is False):
-        every layer is then affine or elementwise per body, so a zero body's feature is a constant, computed
-        once and cached."""
+        An all-zero body is absent and left out of the mean (a clip with no body at all gets the feature of its
+        all-zero first body). Absent bodies are not encoded at all unless skip_absent_bodies is False, which
+        encodes every body and gives the same mean in eval mode; training always skips them, so BatchNorm
+        statistics come from real bodies only and one-person clips cost half."""
         N, C, T, V, M = x.shape
         assert C == self.config.in_channels, f"expected {self.config.in_channels} channels, got shape {tuple(x.shape)}"
         assert V == self.graph.shape[1], f"expected {self.graph.shape[1]} joints, got shape {tuple(x.shape)}"
-        bodies = x.permute(0, 4, 1, 2, 3).reshape(N * M, C, T, V)
-        if self.training or torch.is_grad_enabled() or not skip_absent_bodies:
-            return self.encode_bodies(bodies).view(N, M, -1).mean(dim=1)
-        present = bodies.flatten(1).ne(0).any(dim=1)  # (N*M,)
-        if bool(present.all()):
-            return self.encode_bodies(bodies).view(N, M, -1).mean(dim=1)
-        features = self._zero_body_feature(C, T, V).expand(N * M, -1).clone()
-        if bool(present.any()):
-            features[present] = self.encode_bodies(bodies[present])
-        return features.view(N, M, -1).mean(dim=1)
+        return mean_over_present_bodies(self.encode_bodies, x, skip_absent_bodies or self.training)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         """(N, C, T, V, M) -> (N, num_classes) logits of the pretraining classifier."""
         return self.fc(self.forward_features(x))
-
-    def _zero_body_feature(self, C: int, T: int, V: int) -> torch.Tensor:
-        # Tensor version counters change on every in-place update (optimizer steps, load_state_dict,
-        # BN running statistics), so the key goes stale whenever the weights do.
-        tensors = list(self.parameters()) + list(self.buffers())
-        key = (C, T, V, torch.is_inference_mode_enabled(), tuple((t.data_ptr(), t._version) for t in tensors))
-        if self._zero_body_cache is None or self._zero_body_cache[0] != key:
-            zero = torch.zeros(1, C, T, V, dtype=self.graph.dtype, device=self.graph.device)
-            self._zero_body_cache = (key, self.encode_bodies(zero)[0])
-        return self._zero_body_cache[1]
-
-    def train(self, mode: bool = True):
-        self._zero_body_cache = None
-        return super().train(mode)
 
     def fuse_for_inference(self, pack: bool = True) -> "FusedSTGCN":
         """An eval-only copy with every BatchNorm folded into its convolution; same features (allclose).
@@ -273,7 +268,6 @@ class FusedSTGCN(nn.Module):
         self.config = model.config
         self.requires_grad_(False)
         self.eval()
-        self._zero_body_by_frames = {}  # a zero body's feature depends only on T (the weights are frozen)
         self.packed = False
         self.packed = pack and self._pack(frames=50)
 
@@ -308,8 +302,7 @@ class FusedSTGCN(nn.Module):
     def _apply(self, fn, *args, **kwargs):
         before = (self.data_scale.device, self.data_scale.dtype)
         result = super()._apply(fn, *args, **kwargs)
-        if (self.data_scale.device, self.data_scale.dtype) != before:  # stale cached features and packed weights
-            self._zero_body_by_frames = {}
+        if (self.data_scale.device, self.data_scale.dtype) != before:  # stale packed weights
             for block in self.blocks:
                 block.unpack()
             self.packed = self.packed and self._pack(frames=50)
@@ -324,18 +317,9 @@ class FusedSTGCN(nn.Module):
 
     @torch.inference_mode()
     def forward_features(self, x: torch.Tensor) -> torch.Tensor:
-        """(N, C, T, V, M) -> (N, feature_dim), encoding only the bodies that are not all zero."""
+        """(N, C, T, V, M) -> (N, feature_dim), the mean over present bodies, encoding only those."""
         N, C, T, V, M = x.shape
         assert (C, V) == (self.config.in_channels, self.data_scale.shape[-1]), f"bad input shape {tuple(x.shape)}"
-        bodies = x.permute(0, 4, 1, 2, 3).reshape(N * M, C, T, V)
-        present = bodies.flatten(1).ne(0).any(dim=1)
-        if bool(present.all()):
-            return self.encode_bodies(bodies).view(N, M, -1).mean(dim=1)
-        if T not in self._zero_body_by_frames:
-            self._zero_body_by_frames[T] = self.encode_bodies(bodies.new_zeros(1, C, T, V))[0]
-        features = self._zero_body_by_frames[T].expand(N * M, -1).clone()
-        if bool(present.any()):
-            features[present] = self.encode_bodies(bodies[present])
-        return features.view(N, M, -1).mean(dim=1)
+        return mean_over_present_bodies(self.encode_bodies, x, skip_absent=True)
 
     forward = forward_features

@@ -87,11 +87,24 @@ def test_skipping_absent_bodies_gives_the_full_result():
     torch.testing.assert_close(fast, _reference_features(model, x), atol=ATOL, rtol=ATOL)
 
 
-def test_cached_zero_body_feature_follows_weight_changes():
+def test_absent_bodies_are_left_out_of_the_mean():
     model = _randomized_model()
     x = _mixed_batch(frames=20)
     with torch.no_grad():
-        model.forward_features(x)  # fills the cache
+        alone = model.forward_features(x[1:2, ..., :1])  # the one-body clip given as M=1
+        torch.testing.assert_close(model.forward_features(x[1:2]), alone, atol=ATOL, rtol=ATOL)
+        second = model.forward_features(x[2:3, ..., 1:])  # first body absent: the second alone
+        torch.testing.assert_close(model.forward_features(x[2:3]), second, atol=ATOL, rtol=ATOL)
+    model.train()
+    trained = model.forward_features(x[1:2])  # training skips the absent body too
+    assert trained.shape == (1, 256) and trained.requires_grad
+
+
+def test_fast_path_follows_weight_changes():
+    model = _randomized_model()
+    x = _mixed_batch(frames=20)
+    with torch.no_grad():
+        model.forward_features(x)
         model.blocks[9].tcn[2].bias.add_(0.5)
         model.data_bn.running_mean.add_(0.2)
         fast = model.forward_features(x)
