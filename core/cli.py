@@ -19,6 +19,7 @@ COMMANDS = {
     "data": "core.commands.data",
     "bench-encoder": "core.commands.bench",
     "bench-scorer": "core.commands.bench",
+    "record": "core.commands.record",
 }
 
 
