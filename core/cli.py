@@ -20,6 +20,8 @@ COMMANDS = {
     "bench-encoder": "core.commands.bench",
     "bench-scorer": "core.commands.bench",
     "record": "core.commands.record",
+    "eval-clips": "core.commands.eval_clips",
+    "convert": "core.commands.convert",
 }
 
 

@@ -1,10 +1,7 @@
 """`smie record`: record one labelled clip from any live source into a clip folder, headless."""
 
-import logging
 import sys
 import threading
-
-log = logging.getLogger(__name__)
 
 
 def add_parser(subparsers):
@@ -56,8 +53,8 @@ def run(args) -> int:
         print(f"smie record: {error}", file=sys.stderr)
         return 2
     for item in recovered:
-        print(f"smie record: {item.action} {item.file} ({item.frames} frames){': ' + item.reason if item.reason else ''}",
-              file=sys.stderr)
+        reason = f": {item.reason}" if item.reason else ""
+        print(f"smie record: {item.action} {item.file} ({item.frames} frames){reason}", file=sys.stderr)
     recorder = None
     interrupted, failure = False, None
     try:

@@ -1,0 +1,90 @@
+"""`smie eval-clips`: score every labelled clip of a folder (skeleton files and videos) and print accuracies."""
+
+import json
+import sys
+
+from core.paths import DEFAULT_MODEL_DIR
+
+
+def add_parser(subparsers):
+    parser = subparsers.add_parser(
+        "eval-clips", help="score the labelled clips of a folder: top-1, top-5, per class, confusion",
+        description="Score every clip in DIR (.skeleton/.npz files and mp4/avi/mov videos) as a whole against "
+                    "candidate labels. Ground truth comes from manifest.csv or labels.csv (file,label).")
+    parser.add_argument("folder", metavar="DIR", help="clip folder")
+    labels = parser.add_mutually_exclusive_group()
+    labels.add_argument("--labels", default=None,
+                        help='comma-separated candidate labels (default: the distinct labels in DIR)')
+    labels.add_argument("--labels-file", default=None,
+                        help="text file, one candidate per line: name or name<TAB>description")
+    parser.add_argument("--model", default=str(DEFAULT_MODEL_DIR), help="model folder (default: %(default)s)")
+    parser.add_argument("--device", default=None, help="torch device (default: cuda when available, else cpu)")
+    parser.add_argument("--model-complexity", type=int, choices=(0, 1, 2), default=1,
+                        help="MediaPipe Pose complexity for videos (default 1, as the live source)")
+    parser.add_argument("--json", action="store_true", help="print one JSON object")
+    parser.add_argument("--confusion", metavar="PNG", default=None, help="write a confusion-matrix image here")
+    parser.set_defaults(run=run)
+
+
+def candidate_labels(args) -> list | None:
+    """LabelSpecs from --labels / --labels-file, or None for the folder's own labels."""
+    from core.label_presets import read_label_file
+    from core.text import LabelSpec
+
+    if args.labels is not None:
+        names = [name.strip() for name in args.labels.split(",") if name.strip()]
+        if not names:
+            raise ValueError(f"--labels {args.labels!r} holds no label")
+        return [LabelSpec(name) for name in names]
+    if args.labels_file is not None:
+        return read_label_file(args.labels_file)
+    return None
+
+
+def format_report(report, folder) -> str:
+    def percent(value):
+        return "n/a" if value is None else f"{100 * value:.1f}%"
+
+    summary = report.to_dict()
+    lines = [f"{folder}: {summary['n']} clips scored against {len(report.labels)} labels"
+             f" ({len(report.skipped)} skipped)",
+             f"  top-1 {percent(summary['top1'])}   top-5 {percent(summary['top5'])}"
+             + ("   (top-5 of 5 or fewer labels is always 100%)" if len(report.labels) <= 5 else "")]
+    counts = {name: int((report.truth == i).sum()) for i, name in enumerate(report.labels)}
+    for name, accuracy in summary["per_class"].items():
+        lines.append(f"  {percent(accuracy):>6}  {name} ({counts[name]} clip{'s' if counts[name] != 1 else ''})")
+    for item in report.recovered:
+        lines.append(f"  {item.action}: {item.file} ({item.frames} frames)")
+    for item in report.skipped:
+        lines.append(f"  skipped {item.file}: {item.reason}")
+    return "\n".join(lines)
+
+
+def run(args) -> int:
+    from core.checkpoint import CheckpointError
+    from core.clip_eval import evaluate_clip_folder
+    from core.clip_folder import ClipFolderError
+    from core.confusion_image import write_confusion_png
+    from core.live_engine import ModelNotFoundError, load_recognizer
+
+    try:
+        labels = candidate_labels(args)
+        recognizer = load_recognizer(args.model, args.device)
+        report = evaluate_clip_folder(args.folder, recognizer, labels, args.model_complexity)
+    except (ModelNotFoundError, CheckpointError, ClipFolderError, ValueError) as error:
+        print(f"smie eval-clips: {error}", file=sys.stderr)
+        return 2
+    print(json.dumps(report.to_dict()) if args.json else format_report(report, args.folder))
+    if args.confusion and report.n:
+        from pathlib import Path
+
+        title = f"{Path(args.folder).resolve().name}: {report.n} clips, top-1 {100 * report.topk(1):.1f}%"
+        try:
+            write_confusion_png(args.confusion, report.confusion(), report.labels, title)
+        except OSError as error:
+            print(f"smie eval-clips: {error}", file=sys.stderr)
+            return 1
+    if report.n == 0:
+        print("smie eval-clips: no clip could be scored (see the skipped list)", file=sys.stderr)
+        return 1
+    return 0
