@@ -127,6 +127,12 @@ class TextEncoder:
             self._dim = int(get_dim())
         return self._dim
 
+    def warm_up(self) -> "TextEncoder":
+        """Load the sentence model now (e.g. on a worker at start-up), so the first label missing from the cache
+        does not wait seconds for it."""
+        self._load_model()
+        return self
+
     def _load_model(self):
         if self._model is not None:
             return self._model

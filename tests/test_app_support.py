@@ -62,7 +62,8 @@ def model_dir(tmp_path_factory):
 
 @pytest.fixture(scope="session")
 def waving_file(tmp_path_factory):
-    return write_waving_skeleton(tmp_path_factory.mktemp("clips") / "S001C001P001R001A023.skeleton")
+    """8 s of waving as an NTU .skeleton file: long enough to measure while it replays at its recorded pace."""
+    return write_waving_skeleton(tmp_path_factory.mktemp("clips") / "S001C001P001R001A023.skeleton", seconds=8.0)
 
 
 @pytest.fixture

@@ -80,8 +80,10 @@ def test_import_export_round_trip_and_presets(qtbot, editor, tmp_path):
 
 def test_scores_column_shows_each_labels_score(qtbot, editor):
     editor.set_scores(result(1.0, {"wave": 0.7, "clap": 0.3}))
+    assert editor.score_text("wave") == "" and editor.refresh() and not editor.refresh()
     assert editor.score_text("wave") == f"{np.log(0.7):+.2f}" and editor.score_text("clap") != ""
     editor.set_scores(result(1.2, {"wave": 0.7, "clap": 0.3}, state="no person"))
+    editor.refresh()
     assert editor.score_text("wave") == ""
 
 

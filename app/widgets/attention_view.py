@@ -9,6 +9,7 @@ MAX_THUMBNAILS = 8  # the keyframes with the most attention get a thumbnail, sho
 THUMBNAIL_SPACING = 1.3  # metres between thumbnail centres (a normalised body is about 0.8 m wide)
 CURVE_COLOUR = (38, 132, 255)
 KEYFRAME_COLOUR = (230, 80, 0)
+Y_STEP = 0.05  # the attention axis grows and shrinks in these steps
 
 
 class AttentionView(pg.GraphicsLayoutWidget):
@@ -47,6 +48,7 @@ class AttentionView(pg.GraphicsLayoutWidget):
         self.keyframes = np.zeros(0, int)
         self.thumbnail_frames = np.zeros(0, int)  # window frames that have a thumbnail now, time order
         self._poses = None
+        self._range = None  # (frames, attention axis top) the plot shows
         self._dirty = False
 
     def set_result(self, result, keyframe_poses=None):
@@ -58,15 +60,21 @@ class AttentionView(pg.GraphicsLayoutWidget):
         self._poses = None if keyframe_poses is None else np.asarray(keyframe_poses, float)
         self._dirty = True
 
-    def refresh(self):
+    def refresh(self) -> bool:
+        """Draw what set_*() stored; False when there was nothing new."""
         if not self._dirty:
-            return
+            return False
         self._dirty = False
         T = len(self.attention)
         self.curve.setData(np.arange(T), self.attention)
         self.markers.setData(self.keyframes, self.attention[self.keyframes])
-        self.plot.setXRange(0, max(T - 1, 1), padding=0.01)
+        # Explicit ranges, changed only in steps: an auto-range or range change re-lays out the whole plot.
+        y_top = max(np.ceil(float(self.attention.max()) * 1.1 / Y_STEP) * Y_STEP, Y_STEP)
+        if (T, y_top) != self._range:
+            self._range = (T, y_top)
+            self.plot.setRange(xRange=(0, max(T - 1, 1)), yRange=(0, y_top), padding=0)
         self._draw_thumbnails()
+        return True
 
     def _draw_thumbnails(self):
         poses = self._poses
@@ -94,7 +102,9 @@ class AttentionView(pg.GraphicsLayoutWidget):
         bottom = float(points[..., 1][present].min()) if present.any() else -1.0
         top = float(points[..., 1][present].max()) if present.any() else 1.0
         for k, caption in enumerate(self.captions):
-            caption.setText(f"#{self.thumbnail_frames[k]}" if k < K else "")
+            text = f"#{self.thumbnail_frames[k]}" if k < K else ""
+            if caption.textItem.toPlainText() != text:  # re-laying out text is the costly part
+                caption.setText(text)
             if k < K:
                 caption.setPos(offsets[k, 0], top + 0.05)  # above the body: text below gets cut at the edge
         self.thumbnails.setRange(xRange=(-THUMBNAIL_SPACING / 2, (max(K, 4) - 0.5) * THUMBNAIL_SPACING),

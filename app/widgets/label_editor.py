@@ -48,6 +48,7 @@ class LabelEditor(QWidget):
         self.tree.setHeaderLabels(["Label", "Description", "Score"])
         self.tree.headerItem().setToolTip(SCORE, "Raw model score of the newest window (higher = more likely)")
         self.tree.setRootIsDecorated(False)
+        self.tree.setUniformRowHeights(True)  # score updates then repaint without measuring every row
         self.tree.setAlternatingRowColors(True)
         self.tree.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)
         self.tree.setDragDropMode(QAbstractItemView.DragDropMode.InternalMove)
@@ -99,6 +100,7 @@ class LabelEditor(QWidget):
         layout.addWidget(self.message)
         self._bold = QFont(self.font())
         self._bold.setBold(True)
+        self._result = None  # the newest result whose scores are not shown yet
 
     # ---- reading ----
     def labels(self) -> list[LabelSpec]:
@@ -275,7 +277,13 @@ class LabelEditor(QWidget):
 
     # ---- scores ----
     def set_scores(self, result):
-        """Show each label's raw score from a core LiveResult; the best label is bold. Not scored: blank."""
+        """Store a core LiveResult; refresh() shows each label's raw score, the best in bold (not scored: blank)."""
+        self._result = result
+
+    def refresh(self) -> bool:
+        result, self._result = self._result, None
+        if result is None:
+            return False
         scores = result.scores if result.state == "ok" else {}
         best = result.top[0]["label"] if scores and result.top else None
         self.tree.blockSignals(True)
@@ -289,6 +297,7 @@ class LabelEditor(QWidget):
             if item.font(NAME).bold() != bold:
                 item.setFont(NAME, self._bold if bold else self.font())
         self.tree.blockSignals(False)
+        return True
 
     def _update_count(self):
         count = self.tree.topLevelItemCount()

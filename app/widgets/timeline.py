@@ -5,6 +5,7 @@ import pyqtgraph as pg
 
 HISTORY = 600  # results kept (2 minutes at the default 0.2 s stride)
 SPAN_SECONDS = 30.0  # seconds shown
+Y_STEP = 0.05  # the probability axis grows and shrinks in these steps
 PALETTE = ((0, 170, 90), (38, 132, 255), (230, 120, 0), (200, 40, 160), (120, 90, 220), (0, 170, 190),
            (170, 130, 0), (220, 50, 50))
 
@@ -31,14 +32,18 @@ class ScoreTimeline(pg.PlotWidget):
         self.legend = self.plotItem.addLegend(offset=(-8, 8), labelTextColor=(40, 40, 40),
                                               brush=pg.mkBrush(255, 255, 255, 200))
         self.curves = [self.plotItem.plot(connect="finite") for _ in range(curves)]
-        self.heads = pg.ScatterPlotItem(size=7, pen=None)  # the newest value of each curve, visible from the start
-        self.plotItem.addItem(self.heads)
+        # The newest value of each curve as a dot, so a label shows from its first result on.
+        self.heads = [pg.ScatterPlotItem(size=7, pen=None) for _ in range(curves)]
+        for curve, head in zip(self.curves, self.heads):
+            self.plotItem.addItem(head)
+            self.legend.addItem(curve, " ")  # entries made once; their text changes with the labels shown
         self.times = np.full(HISTORY, np.nan)
         self.probs = np.full((HISTORY, 0), np.nan)
         self.columns: dict[str, int] = {}  # label -> column of self.probs
         self.colours: dict[str, int] = {}  # label -> palette index
         self.count = 0  # results appended since the last clear
         self.shown: list[str] = []  # labels drawn now, curve order
+        self.y_top = 1.0  # upper end of the probability axis
         self._dirty = False
 
     def clear_history(self):
@@ -79,9 +84,10 @@ class ScoreTimeline(pg.PlotWidget):
             self.colours[label] = free[0] if free else len(self.colours) % len(PALETTE)
         return PALETTE[self.colours[label]]
 
-    def refresh(self):
+    def refresh(self) -> bool:
+        """Draw what set_*() stored; False when there was nothing new."""
         if not self._dirty:
-            return
+            return False
         self._dirty = False
         scored = np.flatnonzero(np.isfinite(self.probs[-self.count:]).any(axis=1)) if self.count else []
         # Rank on the newest scored result, so the curves stay while nobody is in view.
@@ -90,25 +96,34 @@ class ScoreTimeline(pg.PlotWidget):
         names = {j: label for label, j in self.columns.items()}
         shown = [names[j] for j in ranked[:len(self.curves)]]
         x = self.times - (self.times[-1] if self.count else 0.0)
-        for i, curve in enumerate(self.curves):
+        if shown != self.shown:  # pens and legend text change only when the set of drawn labels does
+            for i, (curve, head) in enumerate(zip(self.curves, self.heads)):
+                label = shown[i] if i < len(shown) else None
+                colour = self._colour(label) if label else (0, 0, 0, 0)
+                curve.setPen(pg.mkPen(colour, width=2))
+                head.setBrush(pg.mkBrush(colour))
+                self.legend.items[i][1].setText(label or "")
+                self.legend.items[i][0].setVisible(label is not None)
+            self.shown = shown
+        for i, (curve, head) in enumerate(zip(self.curves, self.heads)):
             if i < len(shown):
-                curve.setData(x, self.probs[:, self.columns[shown[i]]])
+                column = self.probs[:, self.columns[shown[i]]]
+                curve.setData(x, column)
+                if np.isfinite(column[-1]):
+                    head.setData([0.0], column[-1:])
+                else:
+                    head.setData([], [])
             else:
                 curve.setData([], [])
-        heads = [(self.probs[-1, self.columns[label]], label) for label in shown
-                 if np.isfinite(self.probs[-1, self.columns[label]])]
-        self.heads.setData([0.0] * len(heads), [value for value, _ in heads],
-                           brush=[pg.mkBrush(self._colour(label)) for _, label in heads])
+                head.setData([], [])
         # Many labels share the probability mass, so a fixed 0..1 axis would flatten every curve.
         visible = self.probs[x >= -SPAN_SECONDS][:, [self.columns[label] for label in shown]] if shown else []
         top = np.nanmax(visible) if np.size(visible) and np.isfinite(visible).any() else 1.0
-        self.setYRange(0, min(1.0, max(0.1, 1.15 * top)), padding=0)
-        if shown != self.shown:  # pens and legend change only when the set of drawn labels does
-            self.legend.clear()
-            for curve, label in zip(self.curves, shown):
-                curve.setPen(pg.mkPen(self._colour(label), width=2))
-                self.legend.addItem(curve, label)
-            self.shown = shown
+        y_top = min(1.0, max(0.1, np.ceil(1.15 * top / Y_STEP) * Y_STEP))
+        if y_top != self.y_top:  # a range change re-transforms every item: only in steps
+            self.y_top = y_top
+            self.setYRange(0, y_top, padding=0)
+        return True
 
     def history_of(self, label: str) -> np.ndarray:
         """The stored probabilities of one label, oldest first (NaN where it was not in the top k)."""

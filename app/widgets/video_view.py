@@ -8,6 +8,7 @@ from app.widgets.skeleton import BODY_COLOURS, empty_graph, front_view, graph_da
 MAX_DRAWN_BODIES = len(BODY_COLOURS)
 FRONT_VIEW_HEIGHT_M = 2.4  # metres of the scene shown top to bottom in the skeleton-only view
 FRONT_VIEW_FOLLOW = 0.1  # per-frame weight of the body centre in the view centre: follows without jitter
+RECENTRE_M = 0.1  # the skeleton-only view moves once the smoothed body centre drifted this far
 
 
 class VideoView(pg.GraphicsLayoutWidget):
@@ -37,6 +38,7 @@ class VideoView(pg.GraphicsLayoutWidget):
         self._mode = None  # "image" | "skeleton", so the view is reconfigured only when the kind of source changes
         self._image_shape = None
         self._centre = None  # smoothed body centre of the skeleton-only view, metres
+        self._shown_centre = None  # the centre the view range was last set to
         self.show_message("No source yet")
 
     # ---- slots ----
@@ -54,16 +56,17 @@ class VideoView(pg.GraphicsLayoutWidget):
             self.message.setPos(0, 0)
 
     # ---- drawing ----
-    def refresh(self):
+    def refresh(self) -> bool:
+        """Draw what set_*() stored; False when there was nothing new."""
         if not self._dirty:
-            return
+            return False
         self._dirty = False
         frame = self._frame
         if frame is None:
             self.image_item.clear()
             for item in self.skeleton_items:
                 item.setData(**empty_graph())
-            return
+            return True
         self.message.setVisible(False)
         if frame.image is not None:
             self._draw_image(frame.image)
@@ -73,6 +76,7 @@ class VideoView(pg.GraphicsLayoutWidget):
                 self._draw_bodies(np.zeros((0, 25, 2)), frame.valid[:0])
         else:
             self._draw_front_view(frame)
+        return True
 
     def _draw_image(self, image: np.ndarray):
         if self._mode != "image" or self._image_shape != image.shape:
@@ -92,7 +96,7 @@ class VideoView(pg.GraphicsLayoutWidget):
 
     def _draw_front_view(self, frame):
         if self._mode != "skeleton":
-            self._mode, self._centre = "skeleton", None
+            self._mode, self._centre, self._shown_centre = "skeleton", None, None
             self.image_item.clear()
             self.view.invertY(False)  # metres, Y up
         points = front_view(frame.joints)  # (M, 25, 2)
@@ -101,7 +105,10 @@ class VideoView(pg.GraphicsLayoutWidget):
             centre = points[present][frame.valid[present]].mean(axis=0)
             self._centre = centre if self._centre is None else (
                 (1 - FRONT_VIEW_FOLLOW) * self._centre + FRONT_VIEW_FOLLOW * centre)
-        if self._centre is not None:
+        if self._centre is not None and (self._shown_centre is None or
+                                         np.abs(self._centre - self._shown_centre).max() > RECENTRE_M):
+            # Moving the view re-transforms every item, so it follows the body in steps, not every frame.
+            self._shown_centre = self._centre.copy()
             half = FRONT_VIEW_HEIGHT_M / 2
             self.view.setRange(xRange=(self._centre[0] - half, self._centre[0] + half),
                                yRange=(self._centre[1] - half, self._centre[1] + half), padding=0)

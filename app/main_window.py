@@ -1,0 +1,282 @@
+"""The main window: lays out the views and panels and wires them to the engine bridge; draws on a timer."""
+
+import dataclasses
+import logging
+from pathlib import Path
+
+from PyQt6.QtCore import QSize, Qt, QTimer
+from PyQt6.QtGui import QAction, QIcon, QKeySequence
+from PyQt6.QtWidgets import (QDockWidget, QFileDialog, QGroupBox, QMainWindow, QMessageBox, QSplitter,
+                             QVBoxLayout, QWidget)
+
+from app.engine_bridge import EngineBridge
+from app.settings import AppSettings, save_settings
+from app.widgets.attention_view import AttentionView
+from app.widgets.banner import Banner
+from app.widgets.label_editor import LabelEditor
+from app.widgets.prediction_bars import PredictionBars
+from app.widgets.recording_panel import RecordingPanel
+from app.widgets.status_panel import StatusPanel
+from app.widgets.timeline import ScoreTimeline
+from app.widgets.tuning_panel import TuningPanel
+from core.paths import ASSETS_DIR
+
+log = logging.getLogger(__name__)
+
+DRAW_INTERVAL_MS = 33  # views repaint at most ~30 times a second, whatever the source rate
+STATS_INTERVAL_MS = 1000
+VIDEO_FILTER = "Videos (*.mp4 *.avi *.mov *.mkv *.webm);;All files (*)"
+SKELETON_FILTER = "Skeleton files (*.skeleton *.npz);;All files (*)"
+ICON_PATH = ASSETS_DIR / "icons" / "smie-live.svg"
+
+
+def _group(title: str, widget: QWidget) -> QGroupBox:
+    box = QGroupBox(title)
+    layout = QVBoxLayout(box)
+    layout.setContentsMargins(4, 4, 4, 4)
+    layout.addWidget(widget)
+    return box
+
+
+class MainWindow(QMainWindow):
+    """`store` is the QSettings the settings are saved to on close (None: never saved)."""
+
+    def __init__(self, settings: AppSettings, store=None, bridge: EngineBridge | None = None):
+        super().__init__()
+        self.settings = settings
+        self.store = store
+        self.bridge = bridge or EngineBridge(self)
+        self.setWindowTitle("SMIE Live")
+        self.setWindowIcon(QIcon(str(ICON_PATH)))
+        self.banner = Banner()
+        self.video = self._make_views()
+        self._make_docks()
+        self._make_menus()
+        self.status = StatusPanel(self.statusBar())
+        self.status.clear_model("model: loading…")
+        self._wire()
+        self.label_editor.set_labels(settings.labels, emit=False)
+        self.recording.set_labels(self.label_editor.names())
+        self.bridge.set_labels(self.label_editor.labels())
+        self.bridge.set_scorer_config(settings.scorer_config())
+        self.resize(QSize(1360, 820))
+        if settings.geometry:
+            self.restoreGeometry(settings.geometry)
+        if settings.window_state:
+            self.restoreState(settings.window_state)
+        self.source_spec = settings.source
+
+    def _make_views(self):
+        from app.widgets.video_view import VideoView
+
+        self.video = VideoView()
+        self.attention = AttentionView()
+        self.bars = PredictionBars(self.settings.top_k)
+        self.timeline = ScoreTimeline(self.settings.top_k)
+        left = QSplitter(Qt.Orientation.Vertical)
+        left.addWidget(_group("Source", self.video))
+        left.addWidget(_group("Keyframes", self.attention))
+        left.setSizes([560, 240])
+        right = QSplitter(Qt.Orientation.Vertical)
+        right.addWidget(_group("Predictions", self.bars))
+        right.addWidget(_group("Timeline", self.timeline))
+        right.setSizes([260, 540])
+        main = QSplitter(Qt.Orientation.Horizontal)
+        main.addWidget(left)
+        main.addWidget(right)
+        main.setSizes([560, 440])
+        central = QWidget()
+        layout = QVBoxLayout(central)
+        layout.setContentsMargins(6, 6, 6, 0)
+        layout.addWidget(self.banner)
+        layout.addWidget(main, 1)
+        self.setCentralWidget(central)
+        return self.video
+
+    def _make_docks(self):
+        self.label_editor = LabelEditor()
+        self.recording = RecordingPanel(self.settings.recording_folder)
+        self.tuning = TuningPanel(self.settings)
+        docks = []
+        for title, widget, name in (("Labels", self.label_editor, "labels"), ("Recording", self.recording,
+                                    "recording"), ("Tuning", self.tuning, "tuning")):
+            dock = QDockWidget(title, self)
+            dock.setObjectName(f"dock_{name}")  # restoreState matches docks by object name
+            dock.setWidget(widget)
+            dock.setFeatures(QDockWidget.DockWidgetFeature.DockWidgetMovable
+                             | QDockWidget.DockWidgetFeature.DockWidgetFloatable
+                             | QDockWidget.DockWidgetFeature.DockWidgetClosable)
+            self.addDockWidget(Qt.DockWidgetArea.RightDockWidgetArea, dock)
+            docks.append(dock)
+        self.splitDockWidget(docks[0], docks[1], Qt.Orientation.Vertical)
+        self.tabifyDockWidget(docks[1], docks[2])
+        self.resizeDocks([docks[0], docks[1]], [560, 220], Qt.Orientation.Vertical)
+        self.resizeDocks([docks[0]], [430], Qt.Orientation.Horizontal)
+        docks[1].raise_()
+        self.docks = docks
+
+    def _make_menus(self):
+        source = self.menuBar().addMenu("&Source")
+        for text, slot, shortcut in (("Open &video…", self.open_video_dialog, QKeySequence.StandardKey.Open),
+                                     ("Open &skeleton file…", self.open_skeleton_dialog, None),
+                                     ("&Camera 0", lambda: self.start_source("0"), None),
+                                     ("&Kinect v2", lambda: self.start_source("kinect2"), None),
+                                     ("&Azure Kinect", lambda: self.start_source("azure"), None),
+                                     ("&Restart source", lambda: self.start_source(self.source_spec), None),
+                                     ("S&top", self.bridge.stop, None)):
+            action = QAction(text, self)
+            if shortcut is not None:
+                action.setShortcut(QKeySequence(shortcut))
+            action.triggered.connect(slot)
+            source.addAction(action)
+        source.addSeparator()
+        source.addAction("Choose &model folder…", self.choose_model_dialog)
+        source.addSeparator()
+        source.addAction("&Quit", QKeySequence(QKeySequence.StandardKey.Quit), self.close)
+        labels = self.menuBar().addMenu("&Labels")
+        labels.addAction("&Import…", self.label_editor.import_dialog)
+        labels.addAction("&Export…", self.label_editor.export_dialog)
+        labels.addMenu(self.label_editor.preset_button.menu()).setText("&Presets")
+        view = self.menuBar().addMenu("&View")
+        for dock in self.docks:
+            view.addAction(dock.toggleViewAction())
+        help_menu = self.menuBar().addMenu("&Help")
+        help_menu.addAction("&About SMIE Live", self.show_about)
+
+    def _wire(self):
+        self.bridge.sig_frame.connect(self.video.set_frame)
+        self.bridge.sig_result.connect(self.on_result)
+        self.bridge.sig_error.connect(self.on_error)
+        self.bridge.sig_started.connect(self.on_started)
+        self.bridge.sig_stopped.connect(self.on_stopped)
+        self.label_editor.sig_labels_changed.connect(self.on_labels_changed)
+        self.tuning.sig_changed.connect(self.on_tuning_changed)
+        self.recording.sig_folder_changed.connect(lambda folder: setattr(self.settings, "recording_folder", folder))
+        self._next_view = 0  # the result view redraw() tries first
+        self.draw_timer = QTimer(self, interval=DRAW_INTERVAL_MS)
+        self.draw_timer.timeout.connect(self.redraw)
+        self.draw_timer.start()
+        self.stats_timer = QTimer(self, interval=STATS_INTERVAL_MS)
+        self.stats_timer.timeout.connect(self.update_stats)
+        self.stats_timer.start()
+
+    # ---- actions ----
+    def start_source(self, spec: str):
+        self.source_spec = self.settings.source = str(spec)
+        self.video.set_frame(None)
+        self.video.show_message(f"Opening {spec}…" if not spec.isdigit() else f"Opening camera {spec}…")
+        self.bars.clear()
+        self.timeline.clear_history()
+        self.bridge.start(spec, self.settings.model_dir)
+
+    def open_video_dialog(self):
+        path, _ = QFileDialog.getOpenFileName(self, "Open a video", "", VIDEO_FILTER)
+        if path:
+            self.start_source(path)
+
+    def open_skeleton_dialog(self):
+        path, _ = QFileDialog.getOpenFileName(self, "Open a skeleton file", "", SKELETON_FILTER)
+        if path:
+            self.start_source(path)
+
+    def choose_model_dialog(self):
+        folder = QFileDialog.getExistingDirectory(self, "Model folder", self.settings.model_dir)
+        if folder:
+            self.set_model_dir(folder)
+
+    def set_model_dir(self, folder):
+        self.settings.model_dir = str(folder)
+        self.status.clear_model("model: loading…")
+        self.start_source(self.source_spec)
+
+    def show_about(self):
+        box = QMessageBox(QMessageBox.Icon.Information, "About SMIE Live",
+                          "SMIE Live: zero-shot skeleton action recognition.\nType any action in the label list "
+                          "and the model scores it live.", parent=self)
+        box.setModal(False)  # never block the window
+        box.show()
+
+    # ---- slots ----
+    def redraw(self):
+        """Every tick: the video; then the next of the result views that has something new. Qt paints all
+        widgets changed in one event-loop pass together, so spreading them keeps each pass short."""
+        self.video.refresh()
+        views = (self.timeline.refresh, self.attention.refresh, self.label_editor.refresh)
+        for k in range(len(views)):
+            if views[(self._next_view + k) % len(views)]():
+                self._next_view = (self._next_view + k + 1) % len(views)
+                break
+
+    def redraw_all(self):
+        """Bring every view up to date at once (before a screenshot)."""
+        self.video.refresh()
+        self.timeline.refresh()
+        self.attention.refresh()
+        self.label_editor.refresh()
+
+    def update_stats(self):
+        stats = self.bridge.stats()
+        self.status.set_source(stats["fps"], stats["pose_ms"])
+        self.status.tick()
+
+    def on_result(self, result, keyframe_poses):
+        self.bars.set_result(result)
+        self.timeline.add_result(result)
+        self.attention.set_result(result, keyframe_poses)
+        self.label_editor.set_scores(result)
+        self.status.set_result(result)
+
+    def on_started(self, info):
+        self.status.set_model(info.model, info.device)
+        if self.banner.level in ("error", "warning"):
+            self.banner.hide()
+        self.setWindowTitle(f"SMIE Live — {Path(info.source).name if not info.is_live else info.source}")
+
+    def on_stopped(self, reason: str):
+        if reason == "ended":
+            self.banner.show_message(f"Finished replaying {Path(self.source_spec).name}.", "info",
+                                     [("Replay", lambda: self.start_source(self.source_spec))]
+                                     + self._source_actions())
+
+    def _source_actions(self):
+        return [("Open video…", self.open_video_dialog), ("Open skeleton file…", self.open_skeleton_dialog),
+                ("Use Kinect", lambda: self.start_source("kinect2"))]
+
+    def on_error(self, event):
+        text = event.message
+        if event.where == "model":
+            self.status.clear_model("no model")
+            self.video.show_message("No model loaded")
+            self.banner.show_message(f"Model not loaded: {text}", "error",
+                                     [("Choose model folder…", self.choose_model_dialog)])
+        elif event.where in ("source", "capture"):
+            camera = self.source_spec.isdigit()
+            head = "No camera" if camera else "Source problem"
+            retry = f" Retrying in {event.retry_in_s:.0f} s." if event.retry_in_s else ""
+            advice = " Open a video file, a skeleton file or a Kinect instead." if camera else ""
+            self.video.show_message(f"{head}: waiting" if event.retry_in_s else head)
+            self.banner.show_message(f"{head}: {text}.{retry}{advice}", "error" if event.fatal else "warning",
+                                     self._source_actions())
+        else:
+            self.banner.show_message(f"{event.where.capitalize()}: {text}", "warning")
+
+    def on_labels_changed(self, labels):
+        self.settings.labels = labels
+        self.bridge.set_labels(labels)
+        self.recording.set_labels([label.name for label in labels])
+
+    def on_tuning_changed(self, name: str, value):
+        setattr(self.settings, name, value)
+        self.bridge.set_scorer_config(self.settings.scorer_config())
+        if name == "top_k":
+            self.bars.set_rows(int(value))
+
+    def closeEvent(self, event):
+        self.draw_timer.stop()
+        if self.store is not None:
+            self.settings = dataclasses.replace(self.settings, geometry=bytes(self.saveGeometry()),
+                                                window_state=bytes(self.saveState()))
+            save_settings(self.store, self.settings)
+        if not self.bridge.shutdown():
+            log.warning("engine threads did not stop in time")
+        super().closeEvent(event)
