@@ -160,7 +160,8 @@ def _print(result: dict, as_json: bool, what: str) -> int:
 def _run_encoder(args) -> int:
     assert args.batch >= 1, f"--batch must be at least 1, got {args.batch}"
     result = bench_encoder(args.batch, args.bodies, args.variant, args.threads, args.repeats)
-    return _print(result, args.json, f"encoder ({args.variant}, batch {args.batch}, {args.bodies} body)")
+    bodies = "1 body" if args.bodies == 1 else f"{args.bodies} bodies"
+    return _print(result, args.json, f"encoder ({args.variant}, batch {args.batch}, {bodies})")
 
 
 def _run_scorer(args) -> int:
