@@ -47,7 +47,8 @@ class EngineBridge(QObject):
 
     Signals: sig_result(LiveResult, keyframe poses (K, M, 25, 3) normalised or None), sig_frame(Frame),
     sig_error(core.live_scorer.ErrorEvent; where is "model", "source", "capture", "scorer" or "labels"),
-    sig_started(RunInfo), sig_stopped(reason: "ended" at the end of a file, "failed", "stopped").
+    sig_started(RunInfo), sig_stopped(reason: "ended" at the end of a file, "failed", "stopped"),
+    sig_progress(what the control thread is doing, e.g. "Loading the model…").
     """
 
     sig_result = pyqtSignal(object, object)
@@ -55,6 +56,7 @@ class EngineBridge(QObject):
     sig_error = pyqtSignal(object)
     sig_started = pyqtSignal(object)
     sig_stopped = pyqtSignal(str)
+    sig_progress = pyqtSignal(str)
     _sig_result_ready = pyqtSignal()
     _sig_frame_ready = pyqtSignal()
 
@@ -218,6 +220,7 @@ class EngineBridge(QObject):
         key = (model_dir.resolve(), device)
         if key != self._recognizer_key:
             self._recognizer, self._recognizer_key = None, None
+            self.sig_progress.emit(f"Loading the model from {model_dir}…")
             recognizer = load_recognizer(model_dir, device)
             # Labels already in the embedding cache never load the text model; the first new label typed would
             # then wait seconds for it. Load it here, before anything is shown running.
@@ -236,6 +239,8 @@ class EngineBridge(QObject):
             log.warning("model %s not loaded: %s", model_dir, error)
             self.sig_error.emit(ErrorEvent("model", str(error), fatal=True))
             return
+        self.sig_progress.emit(f"Opening camera {source_spec}…" if source_spec.isdigit() else
+                               f"Opening {Path(source_spec).name}…")
         try:
             source = open_source(source_spec, **source_options)
         except (SourceError, TypeError, ValueError) as error:

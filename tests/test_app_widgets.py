@@ -111,6 +111,7 @@ def test_timeline_keeps_a_fixed_history_and_follows_label_edits(qtbot):
     assert len(history) == 11 and np.allclose(history[:10], 0.6) and np.isnan(history[-1])
     x, y = timeline.curves[0].getData()
     assert x[-1] == 0.0 and np.isclose(x[-2], -0.2) and timeline.probs.shape[0] == 600
+    assert np.isclose(y[-2], 60.0), "drawn in percent"
     timeline.add_result(result(2.2, {"clap": 0.5, "jump": 0.5}, version=2))  # wave removed, jump added
     timeline.refresh()
     assert set(timeline.columns) == {"clap", "jump"} and np.allclose(timeline.history_of("clap")[:10], 0.3)

@@ -6,7 +6,8 @@ import pyqtgraph as pg
 from app.widgets.skeleton import BODY_COLOURS, empty_graph, front_view, graph_data
 
 MAX_THUMBNAILS = 8  # the keyframes with the most attention get a thumbnail, shown in time order
-THUMBNAIL_SPACING = 1.3  # metres between thumbnail centres (a normalised body is about 0.8 m wide)
+MIN_SPACING = 1.0  # metres between thumbnail centres at least (a normalised body is about 0.8 m wide)
+SPACING_MARGIN = 0.25  # metres of free space between neighbouring thumbnails
 CURVE_COLOUR = (38, 132, 255)
 KEYFRAME_COLOUR = (230, 80, 0)
 Y_STEP = 0.05  # the attention axis grows and shrinks in these steps
@@ -32,6 +33,7 @@ class AttentionView(pg.GraphicsLayoutWidget):
         self.plot.showGrid(x=True, y=False, alpha=0.2)
         self.curve = self.plot.plot(pen=pg.mkPen(CURVE_COLOUR, width=2), fillLevel=0,
                                     brush=pg.mkBrush(*CURVE_COLOUR, 40))
+        self.plot.setRange(xRange=(0, 49), yRange=(0, 0.1), padding=0)  # the usual 50-frame window until data
         self.markers = pg.ScatterPlotItem(size=8, brush=pg.mkBrush(KEYFRAME_COLOUR), pen=None, symbol="t")
         self.plot.addItem(self.markers)
         self.thumbnails = self.addViewBox(row=1, col=0, lockAspect=True, enableMouse=False)
@@ -92,7 +94,11 @@ class AttentionView(pg.GraphicsLayoutWidget):
         body = np.abs(poses[best]).sum(axis=(2, 3)) > 0  # (K, M)
         present = np.repeat(body[..., None], points.shape[2], axis=2)  # (K, M, 25)
         K = len(best)
-        offsets = np.stack([np.arange(K) * THUMBNAIL_SPACING, np.zeros(K)], axis=1)
+        # Wide enough for the widest pose, so two people (or outstretched arms) never run into the next one.
+        xs = np.where(present, points[..., 0], np.nan)
+        half_width = np.nanmax(np.abs(xs)) if present.any() else MIN_SPACING / 2
+        spacing = max(MIN_SPACING, 2 * half_width + SPACING_MARGIN)
+        offsets = np.stack([np.arange(K) * spacing, np.zeros(K)], axis=1)
         for m, item in enumerate(self.thumbnail_items):
             if m < points.shape[1] and present[:, m].any():
                 item.setData(**graph_data(points[:, m], present[:, m], BODY_COLOURS[m], offsets=offsets,
@@ -107,5 +113,5 @@ class AttentionView(pg.GraphicsLayoutWidget):
                 caption.setText(text)
             if k < K:
                 caption.setPos(offsets[k, 0], top + 0.05)  # above the body: text below gets cut at the edge
-        self.thumbnails.setRange(xRange=(-THUMBNAIL_SPACING / 2, (max(K, 4) - 0.5) * THUMBNAIL_SPACING),
+        self.thumbnails.setRange(xRange=(-spacing / 2, (max(K, 4) - 0.5) * spacing),
                                  yRange=(bottom - 0.05, top + 0.45), padding=0)

@@ -67,4 +67,5 @@ class StatusPanel:
 
     def tick(self):
         """Once a second: the CPU meter."""
-        self.fields["device"].setText(f"on {self.device} · process CPU {self.cpu.percent():.0f} %")
+        where = f"on {self.device} · " if self.device != "–" else ""
+        self.fields["device"].setText(f"{where}process CPU {self.cpu.percent():.0f} %")

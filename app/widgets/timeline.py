@@ -21,13 +21,14 @@ class ScoreTimeline(pg.PlotWidget):
     def __init__(self, curves: int = 5, parent=None):
         super().__init__(parent, background="w")
         self.setMinimumHeight(140)
-        self.plotItem.setLabel("left", "probability")
+        self.plotItem.setLabel("left", "probability", units="%")
+        self.plotItem.getAxis("left").enableAutoSIPrefix(False)  # "%" with plain numbers, never "x0.001"
         self.plotItem.setLabel("bottom", "seconds")
         self.plotItem.showGrid(x=True, y=True, alpha=0.25)
         self.plotItem.setMouseEnabled(x=False, y=False)
         self.plotItem.hideButtons()
         self.plotItem.setMenuEnabled(False)
-        self.setYRange(0, 1, padding=0)
+        self.setYRange(0, 100, padding=0)
         self.setXRange(-SPAN_SECONDS, 0, padding=0)
         self.legend = self.plotItem.addLegend(offset=(-8, 8), labelTextColor=(40, 40, 40),
                                               brush=pg.mkBrush(255, 255, 255, 200))
@@ -37,6 +38,8 @@ class ScoreTimeline(pg.PlotWidget):
         for curve, head in zip(self.curves, self.heads):
             self.plotItem.addItem(head)
             self.legend.addItem(curve, " ")  # entries made once; their text changes with the labels shown
+        for sample, label in self.legend.items:
+            sample.setVisible(False)
         self.times = np.full(HISTORY, np.nan)
         self.probs = np.full((HISTORY, 0), np.nan)
         self.columns: dict[str, int] = {}  # label -> column of self.probs
@@ -108,9 +111,9 @@ class ScoreTimeline(pg.PlotWidget):
         for i, (curve, head) in enumerate(zip(self.curves, self.heads)):
             if i < len(shown):
                 column = self.probs[:, self.columns[shown[i]]]
-                curve.setData(x, column)
+                curve.setData(x, 100 * column)
                 if np.isfinite(column[-1]):
-                    head.setData([0.0], column[-1:])
+                    head.setData([0.0], 100 * column[-1:])
                 else:
                     head.setData([], [])
             else:
@@ -122,7 +125,7 @@ class ScoreTimeline(pg.PlotWidget):
         y_top = min(1.0, max(0.1, np.ceil(1.15 * top / Y_STEP) * Y_STEP))
         if y_top != self.y_top:  # a range change re-transforms every item: only in steps
             self.y_top = y_top
-            self.setYRange(0, y_top, padding=0)
+            self.setYRange(0, 100 * y_top, padding=0)
         return True
 
     def history_of(self, label: str) -> np.ndarray:

@@ -51,9 +51,13 @@ class VideoView(pg.GraphicsLayoutWidget):
         """A line in the middle of the view (e.g. "Waiting for camera 0"); empty text hides it."""
         self.message.setText(text)
         self.message.setVisible(bool(text))
-        if text and self._frame is None:
+        if not text:
+            return
+        if self._frame is None:
+            self._mode = None  # the next frame sets up its own view range again
+            self.view.invertY(False)
             self.view.setRange(xRange=(-1, 1), yRange=(-1, 1), padding=0)
-            self.message.setPos(0, 0)
+        self.message.setPos(self.view.viewRect().center())
 
     # ---- drawing ----
     def refresh(self) -> bool:
