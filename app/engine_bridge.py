@@ -75,6 +75,7 @@ class EngineBridge(QObject):
         self._recognizer = None
         self._recognizer_key = None
         self.run_info: RunInfo | None = None
+        self.frame_sink = None  # callable(frame) run on the capture thread for every frame (recording)
         self._commands: queue.Queue = queue.Queue()
         self._sig_result_ready.connect(self._flush_result, Qt.ConnectionType.QueuedConnection)
         self._sig_frame_ready.connect(self._flush_frame, Qt.ConnectionType.QueuedConnection)
@@ -123,7 +124,15 @@ class EngineBridge(QObject):
         return not self._control.is_alive()
 
     # ---- worker callbacks (capture / scorer threads) ----
+    @property
+    def recognizer(self):
+        """The loaded core Recognizer, None until a model loaded."""
+        return self._recognizer
+
     def _on_frame(self, frame):
+        sink = self.frame_sink
+        if sink is not None:
+            sink(frame)
         with self._lock:
             self._frame_times.append(time.monotonic())
             self._pose_ms = frame.pose_ms

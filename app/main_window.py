@@ -4,21 +4,16 @@ import dataclasses
 import logging
 from pathlib import Path
 
-from PyQt6.QtCore import QSize, Qt, QTimer
-from PyQt6.QtGui import QAction, QIcon, QKeySequence
-from PyQt6.QtWidgets import (QDockWidget, QFileDialog, QGroupBox, QMainWindow, QMessageBox, QSplitter,
-                             QVBoxLayout, QWidget)
+from PyQt6.QtCore import QSize, QTimer
+from PyQt6.QtGui import QIcon
+from PyQt6.QtWidgets import QFileDialog, QMainWindow, QMessageBox
 
 from app.engine_bridge import EngineBridge
 from app.settings import AppSettings, save_settings
-from app.widgets.attention_view import AttentionView
+from app.recording_control import RecordingControl
 from app.widgets.banner import Banner
-from app.widgets.label_editor import LabelEditor
-from app.widgets.prediction_bars import PredictionBars
-from app.widgets.recording_panel import RecordingPanel
 from app.widgets.status_panel import StatusPanel
-from app.widgets.timeline import ScoreTimeline
-from app.widgets.tuning_panel import TuningPanel
+from app.window_layout import build_docks, build_menus, build_views
 from core.paths import ASSETS_DIR
 
 log = logging.getLogger(__name__)
@@ -30,14 +25,6 @@ SKELETON_FILTER = "Skeleton files (*.skeleton *.npz);;All files (*)"
 ICON_PATH = ASSETS_DIR / "icons" / "smie-live.svg"
 
 
-def _group(title: str, widget: QWidget) -> QGroupBox:
-    box = QGroupBox(title)
-    layout = QVBoxLayout(box)
-    layout.setContentsMargins(4, 4, 4, 4)
-    layout.addWidget(widget)
-    return box
-
-
 class MainWindow(QMainWindow):
     """`store` is the QSettings the settings are saved to on close (None: never saved)."""
 
@@ -46,12 +33,14 @@ class MainWindow(QMainWindow):
         self.settings = settings
         self.store = store
         self.bridge = bridge or EngineBridge(self)
+        self.recorder = RecordingControl(self)
+        self.bridge.frame_sink = self.recorder.add_frame  # every captured frame also goes to an open clip
         self.setWindowTitle("SMIE Live")
         self.setWindowIcon(QIcon(str(ICON_PATH)))
         self.banner = Banner()
-        self.video = self._make_views()
-        self._make_docks()
-        self._make_menus()
+        build_views(self)
+        build_docks(self)
+        build_menus(self)
         self.status = StatusPanel(self.statusBar())
         self.status.clear_model("model: loading…")
         self._wire()
@@ -65,89 +54,10 @@ class MainWindow(QMainWindow):
         if settings.window_state:
             self.restoreState(settings.window_state)
         self.source_spec = settings.source
-
-    def _make_views(self):
-        from app.widgets.video_view import VideoView
-
-        self.video = VideoView()
-        self.attention = AttentionView()
-        self.bars = PredictionBars(self.settings.top_k)
-        self.timeline = ScoreTimeline(self.settings.top_k)
-        left = QSplitter(Qt.Orientation.Vertical)
-        left.addWidget(_group("Source", self.video))
-        keyframes = _group("Keyframes: the normalised poses the model sees", self.attention)
-        keyframes.setToolTip("Motion attention over the 50 frames of the scored window; the triangles mark the "
-                             "keyframes, drawn below as the model sees them (centred, shoulders facing front)")
-        left.addWidget(keyframes)
-        left.setSizes([430, 370])
-        right = QSplitter(Qt.Orientation.Vertical)
-        right.addWidget(_group("Predictions", self.bars))
-        right.addWidget(_group("Timeline", self.timeline))
-        right.setSizes([260, 540])
-        main = QSplitter(Qt.Orientation.Horizontal)
-        main.addWidget(left)
-        main.addWidget(right)
-        main.setSizes([560, 440])
-        central = QWidget()
-        layout = QVBoxLayout(central)
-        layout.setContentsMargins(6, 6, 6, 0)
-        layout.addWidget(self.banner)
-        layout.addWidget(main, 1)
-        self.setCentralWidget(central)
-        return self.video
-
-    def _make_docks(self):
-        self.label_editor = LabelEditor()
-        self.recording = RecordingPanel(self.settings.recording_folder)
-        self.tuning = TuningPanel(self.settings)
-        docks = []
-        for title, widget, name in (("Labels", self.label_editor, "labels"), ("Recording", self.recording,
-                                    "recording"), ("Tuning", self.tuning, "tuning")):
-            dock = QDockWidget(title, self)
-            dock.setObjectName(f"dock_{name}")  # restoreState matches docks by object name
-            dock.setWidget(widget)
-            dock.setFeatures(QDockWidget.DockWidgetFeature.DockWidgetMovable
-                             | QDockWidget.DockWidgetFeature.DockWidgetFloatable
-                             | QDockWidget.DockWidgetFeature.DockWidgetClosable)
-            self.addDockWidget(Qt.DockWidgetArea.RightDockWidgetArea, dock)
-            docks.append(dock)
-        self.splitDockWidget(docks[0], docks[1], Qt.Orientation.Vertical)
-        self.tabifyDockWidget(docks[1], docks[2])
-        self.resizeDocks([docks[0], docks[1]], [560, 220], Qt.Orientation.Vertical)
-        self.resizeDocks([docks[0]], [430], Qt.Orientation.Horizontal)
-        docks[1].raise_()
-        self.docks = docks
-
-    def _make_menus(self):
-        source = self.menuBar().addMenu("&Source")
-        for text, slot, shortcut in (("Open &video…", self.open_video_dialog, QKeySequence.StandardKey.Open),
-                                     ("Open &skeleton file…", self.open_skeleton_dialog, None),
-                                     ("&Camera 0", lambda: self.start_source("0"), None),
-                                     ("&Kinect v2", lambda: self.start_source("kinect2"), None),
-                                     ("&Azure Kinect", lambda: self.start_source("azure"), None),
-                                     ("&Restart source", lambda: self.start_source(self.source_spec), None),
-                                     ("S&top", self.bridge.stop, None)):
-            action = QAction(text, self)
-            if shortcut is not None:
-                action.setShortcut(QKeySequence(shortcut))
-            action.triggered.connect(slot)
-            source.addAction(action)
-        source.addSeparator()
-        source.addAction("Choose &model folder…", self.choose_model_dialog)
-        source.addSeparator()
-        source.addAction("&Quit", QKeySequence(QKeySequence.StandardKey.Quit), self.close)
-        labels = self.menuBar().addMenu("&Labels")
-        labels.addAction("&Import…", self.label_editor.import_dialog)
-        labels.addAction("&Export…", self.label_editor.export_dialog)
-        labels.addMenu(self.label_editor.preset_button.menu()).setText("&Presets")
-        view = self.menuBar().addMenu("&View")
-        for dock in self.docks:
-            view.addAction(dock.toggleViewAction())
-        help_menu = self.menuBar().addMenu("&Help")
-        help_menu.addAction("&About SMIE Live", self.show_about)
+        self._banner_from = ""  # what raised the banner shown now ("capture", "model", ...)
 
     def _wire(self):
-        self.bridge.sig_frame.connect(self.video.set_frame)
+        self.bridge.sig_frame.connect(self.on_frame)
         self.bridge.sig_result.connect(self.on_result)
         self.bridge.sig_error.connect(self.on_error)
         self.bridge.sig_started.connect(self.on_started)
@@ -156,6 +66,13 @@ class MainWindow(QMainWindow):
         self.label_editor.sig_labels_changed.connect(self.on_labels_changed)
         self.tuning.sig_changed.connect(self.on_tuning_changed)
         self.recording.sig_folder_changed.connect(lambda folder: setattr(self.settings, "recording_folder", folder))
+        self.recording.sig_start.connect(self.start_recording)
+        self.recording.sig_stop.connect(self.recorder.stop)
+        self.recording.sig_evaluate.connect(self.evaluate_folder)
+        self.recorder.sig_recording.connect(self.recording.recording_started)
+        self.recorder.sig_saved.connect(self.recording.recording_saved)
+        self.recorder.sig_evaluated.connect(self.recording.show_report)
+        self.recorder.sig_error.connect(self.on_error)
         self._next_view = 0  # the result view redraw() tries first
         self.draw_timer = QTimer(self, interval=DRAW_INTERVAL_MS)
         self.draw_timer.timeout.connect(self.redraw)
@@ -193,6 +110,15 @@ class MainWindow(QMainWindow):
         self.status.clear_model("model: loading…")
         self.start_source(self.source_spec)
 
+    def start_recording(self, label: str):
+        source = self.bridge.run_info.source if self.bridge.run_info else self.source_spec
+        self.recorder.start(self.recording.folder, label, source)
+
+    def evaluate_folder(self, folder: str):
+        recognizer = self.bridge.recognizer
+        if recognizer is not None and self.recorder.evaluate(folder, recognizer):
+            self.recording.evaluation_started()
+
     def show_about(self):
         box = QMessageBox(QMessageBox.Icon.Information, "About SMIE Live",
                           "SMIE Live: zero-shot skeleton action recognition.\nType any action in the label list "
@@ -222,6 +148,13 @@ class MainWindow(QMainWindow):
         stats = self.bridge.stats()
         self.status.set_source(stats["fps"], stats["pose_ms"])
         self.status.tick()
+        self.recording.show_frames(self.recorder.frames())
+
+    def on_frame(self, frame):
+        self.video.set_frame(frame)
+        if self.banner.level == "warning" and self._banner_from == "capture":
+            self.banner.hide()  # the camera is back
+            self._banner_from = ""
 
     def on_result(self, result, keyframe_poses):
         self.bars.set_result(result)
@@ -232,11 +165,16 @@ class MainWindow(QMainWindow):
 
     def on_started(self, info):
         self.status.set_model(info.model, info.device)
+        self.recording.set_source_running(True)
+        self.recording.set_model_loaded(True)
         if self.banner.level in ("error", "warning"):
             self.banner.hide()
         self.setWindowTitle(f"SMIE Live — {Path(info.source).name if not info.is_live else info.source}")
 
     def on_stopped(self, reason: str):
+        self.recording.set_source_running(False)
+        if self.recording.recording:
+            self.recorder.stop()
         if reason == "ended":
             self.banner.show_message(f"Finished replaying {Path(self.source_spec).name}.", "info",
                                      [("Replay", lambda: self.start_source(self.source_spec))]
@@ -248,7 +186,9 @@ class MainWindow(QMainWindow):
 
     def on_error(self, event):
         text = event.message
+        self._banner_from = event.where
         if event.where == "model":
+            self.recording.set_model_loaded(False)
             self.status.clear_model("no model")
             self.video.show_message("No model loaded")
             self.banner.show_message(f"Model not loaded: {text}", "error",
@@ -262,6 +202,9 @@ class MainWindow(QMainWindow):
             self.banner.show_message(f"{head}: {text}.{retry}{advice}", "error" if event.fatal else "warning",
                                      self._source_actions())
         else:
+            if event.where in ("recording", "evaluation"):
+                self.recording.recording_failed(text)
+                self.recording.set_model_loaded(self.bridge.recognizer is not None)
             self.banner.show_message(f"{event.where.capitalize()}: {text}", "warning")
 
     def on_labels_changed(self, labels):
@@ -283,4 +226,5 @@ class MainWindow(QMainWindow):
             save_settings(self.store, self.settings)
         if not self.bridge.shutdown():
             log.warning("engine threads did not stop in time")
+        self.recorder.shutdown()  # after the engine: no frame arrives while the last clip is finished
         super().closeEvent(event)

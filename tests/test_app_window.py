@@ -193,3 +193,35 @@ def test_smoke_window_opens_and_quits_after_one_second(qtbot, model_dir, waving_
                  "--quit-after", "1"])
     assert code == 0 and time.perf_counter() - start < 8
     assert load_settings(open_store(settings_file)).source == str(waving_file), "a normal run saves its settings"
+
+
+def test_record_two_clips_then_evaluate_the_folder(qtbot, make_window, tmp_path):
+    from core.io_ntu import read_ntu_skeleton
+
+    window = make_window()
+    panel = window.recording
+    assert not panel.start_button.isEnabled() and "Start a source first" in panel.start_button.toolTip()
+    panel.set_folder(tmp_path / "clips")
+    window.start_source(window.settings.source)
+    wait_result(qtbot, window)
+    assert panel.start_button.isEnabled() and panel.evaluate_button.isEnabled()
+    saved = []
+    window.recorder.sig_saved.connect(saved.append)
+    for label, countdown in (("wave the right hand", 1), ("clap", 0)):
+        panel.label_combo.setCurrentText(label)
+        panel.countdown.setValue(countdown)
+        with qtbot.waitSignal(window.recorder.sig_recording, timeout=3000):
+            panel.start_button.click()
+            if countdown:
+                assert "in 1 s" in panel.status.text()
+        qtbot.wait(400)
+        with qtbot.waitSignal(window.recorder.sig_saved, timeout=3000):
+            panel.start_button.click()  # now labelled Stop
+    assert [entry.label for entry in saved] == ["wave the right hand", "clap"]
+    assert all(entry.frames >= 5 for entry in saved) and panel.clip_count.text() == "2 clips"
+    clip = read_ntu_skeleton(tmp_path / "clips" / saved[0].file)
+    assert clip.num_frames == saved[0].frames and clip.valid.any()
+    with qtbot.waitSignal(window.recorder.sig_evaluated, timeout=10000) as report:
+        panel.evaluate_button.click()
+    assert report.args[0]["n"] == 2 and sorted(report.args[0]["labels"]) == ["clap", "wave the right hand"]
+    assert panel.status.text().startswith("Top-1 ") and "over 2 clips" in panel.status.text()

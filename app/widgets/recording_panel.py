@@ -1,34 +1,42 @@
-"""Recording panel: label, countdown, start/stop, clip count, open and evaluate the folder of recorded clips."""
+"""Recording panel: label, countdown, start/stop, clip count, open the folder, evaluate the folder's clips."""
 
 from pathlib import Path
 
-from PyQt6.QtCore import QUrl, pyqtSignal
+from PyQt6.QtCore import QTimer, QUrl, pyqtSignal
 from PyQt6.QtGui import QDesktopServices
 from PyQt6.QtWidgets import (QComboBox, QFileDialog, QFormLayout, QHBoxLayout, QLabel, QPushButton, QSpinBox,
                              QToolButton, QVBoxLayout, QWidget)
 
 CLIP_SUFFIXES = (".skeleton", ".npz")  # what counts as a recorded clip in the folder
-NOT_AVAILABLE = ("Recording and folder evaluation need the core recording API, which this build does not have "
-                 "yet.")
+NO_SOURCE = "Start a source first: clips are recorded from the running source"
+NO_MODEL = "Load a model first: evaluation scores the clips with it"
 
 
 class RecordingPanel(QWidget):
-    """Shows the recording controls. Start/stop and evaluation stay disabled, saying why, until the core API
-    for them exists; choosing, counting and opening the folder work now."""
+    """Asks for recordings and evaluations through signals; the window forwards them to RecordingControl.
 
+    sig_start(label) after the countdown, sig_stop(), sig_evaluate(folder), sig_folder_changed(folder).
+    """
+
+    sig_start = pyqtSignal(str)
+    sig_stop = pyqtSignal()
+    sig_evaluate = pyqtSignal(str)
     sig_folder_changed = pyqtSignal(str)
 
     def __init__(self, folder: str = "", parent=None):
         super().__init__(parent)
         self.folder = Path(folder).expanduser() if folder else Path.home() / "smie-recordings"
+        self.recording = False
+        self._countdown_left = 0
+        self._countdown_timer = QTimer(self, interval=1000)
+        self._countdown_timer.timeout.connect(self._count_down)
         self.label_combo = QComboBox(editable=True, toolTip="Class name saved with the next clip")
         self.countdown = QSpinBox(minimum=0, maximum=10, value=3, suffix=" s",
                                   toolTip="Seconds between pressing Start and the recording starting")
         self.start_button = QPushButton("● Start")
+        self.start_button.clicked.connect(self.toggle)
         self.evaluate_button = QPushButton("Evaluate folder")
-        for button in (self.start_button, self.evaluate_button):
-            button.setEnabled(False)
-            button.setToolTip(NOT_AVAILABLE)
+        self.evaluate_button.clicked.connect(lambda: self.sig_evaluate.emit(str(self.folder)))
         self.folder_label = QLabel()
         self.folder_label.setWordWrap(True)
         self.clip_count = QLabel()
@@ -37,9 +45,8 @@ class RecordingPanel(QWidget):
         self.open_button = QPushButton("Open folder")
         self.open_button.setToolTip("Show the folder in the file manager")
         self.open_button.clicked.connect(self.open_folder)
-        self.status = QLabel(NOT_AVAILABLE)
+        self.status = QLabel("")
         self.status.setWordWrap(True)
-        self.status.setEnabled(False)  # greyed: a note, not an error
 
         form = QFormLayout()
         form.addRow("Label", self.label_combo)
@@ -58,7 +65,21 @@ class RecordingPanel(QWidget):
         layout.addLayout(buttons)
         layout.addWidget(self.status)
         layout.addStretch(1)
+        self.set_source_running(False)
+        self.set_model_loaded(False)
         self.refresh_folder()
+
+    # ---- state from the window ----
+    def set_source_running(self, running: bool):
+        if not self.recording and not self._countdown_left:
+            self.start_button.setEnabled(running)
+        self.start_button.setToolTip("Record a clip of the chosen label (press again to stop)" if running
+                                     else NO_SOURCE)
+
+    def set_model_loaded(self, loaded: bool):
+        self.evaluate_button.setEnabled(loaded)
+        self.evaluate_button.setToolTip("Score every clip in the folder among the folder's labels" if loaded
+                                        else NO_MODEL)
 
     def set_labels(self, names: list[str]):
         """Offer the label list's names; keep what the user typed."""
@@ -69,6 +90,74 @@ class RecordingPanel(QWidget):
         self.label_combo.setCurrentText(current if current else (names[0] if names else ""))
         self.label_combo.blockSignals(False)
 
+    def recording_started(self, path: str):
+        self.recording = True
+        self.start_button.setText("■ Stop")
+        self.start_button.setEnabled(True)
+        self.status.setText(f"Recording {Path(path).name}…")
+
+    def show_frames(self, frames: int, fps: float = 30.0):
+        if self.recording:
+            self.status.setText(f"Recording: {frames} frames ({frames / fps:.1f} s)")
+
+    def recording_saved(self, entry):
+        self.recording = False
+        self.start_button.setText("● Start")
+        self.status.setText(f"Saved {entry.file}: {entry.frames} frames ({entry.duration_s:.1f} s)" if entry
+                            else "Nothing recorded: no frame arrived")
+        self.refresh_folder()
+
+    def recording_failed(self, message: str):
+        self.recording = False
+        self.start_button.setText("● Start")
+        self.status.setText(message)
+
+    def show_report(self, report: dict):
+        def percent(value):
+            return "–" if value is None else f"{100 * value:.0f} %"
+
+        self.evaluate_button.setEnabled(True)
+        skipped = f"; {len(report['skipped'])} skipped" if report["skipped"] else ""
+        self.status.setText(f"Top-1 {percent(report['top1'])}, top-5 {percent(report['top5'])} over "
+                            f"{report['n']} clips and {len(report['labels'])} labels{skipped}")
+        self.status.setToolTip("\n".join([f"{name}: {percent(value)}" for name, value in report["per_class"].items()]
+                                         + [f"skipped {s['file']}: {s['reason']}" for s in report["skipped"]]))
+
+    # ---- actions ----
+    def toggle(self):
+        if self.recording:
+            self.sig_stop.emit()
+        elif self._countdown_left:
+            self._countdown_timer.stop()
+            self._countdown_left = 0
+            self.start_button.setText("● Start")
+            self.status.setText("Cancelled")
+        elif not self.label_combo.currentText().strip():
+            self.status.setText("Choose or type the label of the clip first.")
+        elif self.countdown.value() == 0:
+            self.sig_start.emit(self.label_combo.currentText().strip())
+        else:
+            self._countdown_left = self.countdown.value()
+            self._show_countdown()
+            self._countdown_timer.start()
+
+    def _show_countdown(self):
+        self.start_button.setText(f"Cancel ({self._countdown_left})")
+        self.status.setText(f"Recording “{self.label_combo.currentText().strip()}” in {self._countdown_left} s…")
+
+    def _count_down(self):
+        self._countdown_left -= 1
+        if self._countdown_left > 0:
+            self._show_countdown()
+            return
+        self._countdown_timer.stop()
+        self.start_button.setText("● Start")
+        self.sig_start.emit(self.label_combo.currentText().strip())
+
+    def evaluation_started(self):
+        self.evaluate_button.setEnabled(False)
+        self.status.setText(f"Evaluating the clips in {self.folder}…")
+
     def count_clips(self) -> int:
         if not self.folder.is_dir():
             return 0
@@ -78,7 +167,7 @@ class RecordingPanel(QWidget):
         self.folder_label.setText(str(self.folder))
         count = self.count_clips()
         self.clip_count.setText(f"{count} clip{'s' if count != 1 else ''}" if self.folder.is_dir()
-                                else "folder not created yet")
+                                else "none yet (the folder is made with the first clip)")
         self.open_button.setEnabled(self.folder.is_dir())
 
     def choose_folder(self):
