@@ -50,10 +50,12 @@ def arrange_screenshot(window, path: Path, seconds: float | None):
     from PyQt6.QtCore import QTimer
     from PyQt6.QtWidgets import QApplication
 
+    taken = []
+
     def shoot():
-        if getattr(window, "_screenshot_taken", False):
+        if taken:
             return
-        window._screenshot_taken = True
+        taken.append(path)
         window.redraw_all()
         if not window.grab().save(str(path)):
             log.error("could not write the screenshot %s", path)
@@ -89,7 +91,8 @@ def main(argv: list[str] | None = None) -> int:
     store = open_store(args.settings)
     settings = load_settings(store)
     if args.source is not None:
-        settings.source = args.source
+        # A file is stored by its absolute path, so the next start finds it from any folder.
+        settings.source = str(Path(args.source).resolve()) if Path(args.source).is_file() else args.source
     if args.model is not None:
         settings.model_dir = str(Path(args.model).expanduser().resolve())
     if args.labels:

@@ -225,3 +225,32 @@ def test_record_two_clips_then_evaluate_the_folder(qtbot, make_window, tmp_path)
         panel.evaluate_button.click()
     assert report.args[0]["n"] == 2 and sorted(report.args[0]["labels"]) == ["clap", "wave the right hand"]
     assert panel.status.text().startswith("Top-1 ") and "over 2 clips" in panel.status.text()
+
+
+def test_bridge_hands_the_gui_only_the_newest_pending_result_and_frame(qtbot):
+    """Worker callbacks faster than the GUI: one queued wake-up, carrying the newest item, never a backlog."""
+    import threading
+
+    from app.engine_bridge import EngineBridge
+    from core.live_scorer import LiveResult
+    from core.sources.base import Frame
+
+    bridge = EngineBridge()
+    results, frames = [], []
+    bridge.sig_result.connect(lambda result, poses: results.append(result.timestamp))
+    bridge.sig_frame.connect(lambda frame: frames.append(frame.index))
+
+    def produce():  # as the scorer and capture threads would, while the GUI thread is busy elsewhere
+        for i in range(100):
+            bridge._on_result(LiveResult(timestamp=float(i), state="ok"))
+            bridge._on_frame(Frame(joints=np.zeros((0, 25, 3), np.float32), valid=np.zeros((0, 25), bool),
+                                   timestamp=i / 30, index=i))
+
+    worker = threading.Thread(target=produce)
+    worker.start()
+    worker.join()
+    qtbot.waitUntil(lambda: bool(results and frames), timeout=2000)
+    qtbot.wait(50)
+    assert results == [99.0] and frames == [99]
+    assert bridge.stats()["fps"] is not None, "frame arrivals are counted even when frames are dropped"
+    assert bridge.shutdown()

@@ -29,7 +29,7 @@ class ScoreTimeline(pg.PlotWidget):
         self.plotItem.hideButtons()
         self.plotItem.setMenuEnabled(False)
         self.setYRange(0, 100, padding=0)
-        self.setXRange(-SPAN_SECONDS, 0, padding=0)
+        self.setXRange(-SPAN_SECONDS, 0.6, padding=0)  # a little room right of "now" for the newest dots
         self.legend = self.plotItem.addLegend(offset=(-8, 8), labelTextColor=(40, 40, 40),
                                               brush=pg.mkBrush(255, 255, 255, 200))
         self.curves = [self.plotItem.plot(connect="finite") for _ in range(curves)]
