@@ -117,6 +117,11 @@ class EngineBridge(QObject):
         return {"fps": fps, "pose_ms": pose_ms, "frames": engine.frames_read if engine else 0,
                 "skipped_windows": scorer.skipped_windows if scorer else 0, "running": engine is not None}
 
+    @property
+    def recognizer(self):
+        """The loaded core Recognizer, None until a model loaded."""
+        return self._recognizer
+
     def shutdown(self, timeout: float = 2.0) -> bool:
         """Stop the engine and end the control thread (application exit); True when both ended in time."""
         self._commands.put(("quit",))
@@ -124,11 +129,6 @@ class EngineBridge(QObject):
         return not self._control.is_alive()
 
     # ---- worker callbacks (capture / scorer threads) ----
-    @property
-    def recognizer(self):
-        """The loaded core Recognizer, None until a model loaded."""
-        return self._recognizer
-
     def _on_frame(self, frame):
         sink = self.frame_sink
         if sink is not None:
