@@ -11,7 +11,7 @@ from core.clip_folder import (STATUS_OK, STATUS_RECORDING, ClipEntry, ClipFolder
 from core.errors import SkeletonFileError
 from core.io_ntu import read_ntu_skeleton
 from core.io_ntu_writer import NtuSkeletonWriter
-from tests.io_fixtures import moving_body
+from io_fixtures import moving_body
 
 STARTED = datetime(2024, 5, 1, 12, 30, 0).astimezone()
 

@@ -7,7 +7,7 @@ from core.cli import main
 from core.clip_folder import STATUS_OK, ClipFolder
 from core.commands.convert import safe_file_name
 from core.io_ntu import read_ntu_skeleton
-from tests.io_fixtures import moving_body, write_msr_text, write_ntu_text
+from io_fixtures import moving_body, write_msr_text, write_ntu_text
 
 
 @pytest.fixture

@@ -10,8 +10,8 @@ from core.clip import Clip
 from core.clip_folder import ClipEntry, ClipFolder
 from core.commands.bench_pipeline import save_random_model
 from core.io_ntu_writer import write_ntu_skeleton
-from tests.io_fixtures import moving_body
-from tests.test_clip_folder import interrupted_recording
+from io_fixtures import moving_body
+from test_clip_folder import interrupted_recording
 
 LABELS = ["wave the right hand", "stand still"]
 GOOD = [("wave1.skeleton", "wave the right hand", 0.3), ("still1.skeleton", "stand still", 0.0),

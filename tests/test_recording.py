@@ -15,7 +15,7 @@ from core.clip_folder import STATUS_OK, STATUS_RECORDING, ClipFolder, open_clip_
 from core.io_ntu import read_ntu_skeleton
 from core.recording import FrameResampler, Recorder, RecorderConfig, record_source, resample_sequence
 from core.sources.replay import ReplaySource, save_recording
-from tests.io_fixtures import moving_body
+from io_fixtures import moving_body
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 ALL_VALID = np.ones((1, 25), bool)
