@@ -145,36 +145,13 @@ def smie_loss(head: SMIEHead, v: torch.Tensor, v_masked: torch.Tensor | None, s:
     return total, parts
 
 
-def motion_attention(x: torch.Tensor) -> torch.Tensor:
-    """(N, C, T, V, M) clips -> (N, T) frame attention, summing to 1 over T (eq. 7-8).
-
-    A frame's motion is its squared forward plus squared backward difference (the official code), averaged
-    over channels, joints and bodies; the first and last frames have only one neighbour."""
-    forward = torch.zeros_like(x)
-    forward[:, :, :-1] = x[:, :, 1:] - x[:, :, :-1]
-    backward = torch.zeros_like(x)
-    backward[:, :, 1:] = forward[:, :, :-1]
-    motion = (forward.square() + backward.square()).mean(dim=(1, 3, 4))
-    return motion / motion.sum(dim=1, keepdim=True).clamp_min(1e-12)
-
-
 def mask_keyframes(x: torch.Tensor, config: SMIEConfig, generator: torch.Generator | None = None) -> torch.Tensor:
-    """(N, C, T, V, M) -> the clips with their `keyframes` highest-attention frames removed.
+    """(N, C, T, V, M) -> the information-loss clips of eq. 9 for config.temporal (core.motion does the work):
+    "paper" zeroes the `keyframes` highest-attention frames; "official" drops them, keeps `official_frames` of
+    the rest in temporal order and resizes those back to T, the length the encoder is trained on."""
+    from core.motion import mask_keyframes_torch
 
-    "paper": those frames are zeroed, T stays; "official": they are dropped and `official_frames` of the
-    remaining frames are drawn at random, kept in temporal order -> (N, C, official_frames, V, M)."""
-    N, C, T, V, M = x.shape
-    assert config.keyframes < T, f"cannot remove {config.keyframes} keyframes from {T} frames"
-    keyframes = motion_attention(x).topk(config.keyframes, dim=1).indices  # (N, k)
-    keep = torch.ones(N, T, dtype=torch.bool, device=x.device)
-    keep.scatter_(1, keyframes, False)
-    if config.temporal == "paper":
-        return x * keep[:, None, :, None, None]
-    assert config.temporal == "official", f"mask_keyframes needs temporal 'paper'/'official', not {config.temporal!r}"
-    remaining = T - config.keyframes
-    assert config.official_frames <= remaining, f"official_frames {config.official_frames} > {remaining} non-keyframes"
-    kept_frames = keep.nonzero()[:, 1].view(N, remaining)  # ascending frame indices per clip
-    draw = torch.rand(N, remaining, generator=generator, device="cpu").argsort(dim=1)[:, :config.official_frames]
-    frames = kept_frames.gather(1, draw.sort(dim=1).values.to(x.device))  # (N, F) in temporal order
-    index = frames[:, None, :, None, None].expand(N, C, config.official_frames, V, M)
-    return x.gather(2, index)
+    assert config.temporal in ("paper", "official"), f"no masking for temporal={config.temporal!r}"
+    method = "zero" if config.temporal == "paper" else "drop"
+    return mask_keyframes_torch(x, config.keyframes, method=method, num_keep=config.official_frames,
+                                generator=generator)
