@@ -32,7 +32,9 @@ class ScoreTimeline(pg.PlotWidget):
         self.setXRange(-SPAN_SECONDS, 0.6, padding=0)  # a little room right of "now" for the newest dots
         self.legend = self.plotItem.addLegend(offset=(-8, 8), labelTextColor=(40, 40, 40),
                                               brush=pg.mkBrush(255, 255, 255, 200))
-        self.curves = [self.plotItem.plot(connect="finite") for _ in range(curves)]
+        # Dots as well as lines: a label that enters the top k for a single result has no line to draw.
+        self.curves = [self.plotItem.plot(connect="finite", symbol="o", symbolSize=3, symbolPen=None)
+                       for _ in range(curves)]
         # The newest value of each curve as a dot, so a label shows from its first result on.
         self.heads = [pg.ScatterPlotItem(size=7, pen=None) for _ in range(curves)]
         for curve, head in zip(self.curves, self.heads):
@@ -104,14 +106,16 @@ class ScoreTimeline(pg.PlotWidget):
                 label = shown[i] if i < len(shown) else None
                 colour = self._colour(label) if label else (0, 0, 0, 0)
                 curve.setPen(pg.mkPen(colour, width=2))
+                curve.setSymbolBrush(pg.mkBrush(colour))
                 head.setBrush(pg.mkBrush(colour))
                 self.legend.items[i][1].setText(label or "")
                 self.legend.items[i][0].setVisible(label is not None)
             self.shown = shown
+        visible = x >= -SPAN_SECONDS - 1.0  # the history is longer than the span shown; NaN times drop out too
         for i, (curve, head) in enumerate(zip(self.curves, self.heads)):
-            if i < len(shown):
-                column = self.probs[:, self.columns[shown[i]]]
-                curve.setData(x, 100 * column)
+            column = self.probs[:, self.columns[shown[i]]] if i < len(shown) else None
+            if column is not None and np.isfinite(column[visible]).any():
+                curve.setData(x[visible], 100 * column[visible])
                 if np.isfinite(column[-1]):
                     head.setData([0.0], 100 * column[-1:])
                 else:
@@ -120,8 +124,8 @@ class ScoreTimeline(pg.PlotWidget):
                 curve.setData([], [])
                 head.setData([], [])
         # Many labels share the probability mass, so a fixed 0..1 axis would flatten every curve.
-        visible = self.probs[x >= -SPAN_SECONDS][:, [self.columns[label] for label in shown]] if shown else []
-        top = np.nanmax(visible) if np.size(visible) and np.isfinite(visible).any() else 1.0
+        drawn = self.probs[visible][:, [self.columns[label] for label in shown]] if shown else []
+        top = np.nanmax(drawn) if np.size(drawn) and np.isfinite(drawn).any() else 1.0
         y_top = min(1.0, max(0.1, np.ceil(1.15 * top / Y_STEP) * Y_STEP))
         if y_top != self.y_top:  # a range change re-transforms every item: only in steps
             self.y_top = y_top
