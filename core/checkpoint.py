@@ -50,11 +50,11 @@ class LoadedModel:
 
 def head_classes() -> dict:
     """head kind -> (head class, config class); imported here so reading metadata needs no torch."""
-    from core.baselines import DeViSEConfig, DeViSE, RelationNetConfig, RelationNet
+    from core.baselines import DeViSE, DeViSEConfig, RelationNet, RelationNetConfig, ReViSE, ReViSEConfig
     from core.smie import SMIEConfig, SMIEHead
 
     return {"smie": (SMIEHead, SMIEConfig), "devise": (DeViSE, DeViSEConfig),
-            "relationnet": (RelationNet, RelationNetConfig)}
+            "relationnet": (RelationNet, RelationNetConfig), "revise": (ReViSE, ReViSEConfig)}
 
 
 def _head_kind(head) -> str:

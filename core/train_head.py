@@ -8,7 +8,7 @@ import torch
 
 log = logging.getLogger(__name__)
 
-METHODS = ("devise", "relationnet", "smie_no_temporal", "smie")
+METHODS = ("devise", "relationnet", "revise", "smie_no_temporal", "smie")
 
 
 @dataclass
@@ -41,7 +41,7 @@ def extract_features(encoder, x: np.ndarray, batch_size: int = 256, mask_keyfram
 
 def build_head(method: str, visual_dim: int, text_dim: int, head_config=None):
     """A fresh head for `method` with its default config (or the one given)."""
-    from core.baselines import DeViSE, DeViSEConfig, RelationNet, RelationNetConfig
+    from core.baselines import DeViSE, DeViSEConfig, RelationNet, RelationNetConfig, ReViSE, ReViSEConfig
     from core.smie import SMIEConfig, SMIEHead
 
     if method not in METHODS:
@@ -50,6 +50,8 @@ def build_head(method: str, visual_dim: int, text_dim: int, head_config=None):
         return DeViSE(head_config or DeViSEConfig(visual_dim=visual_dim, text_dim=text_dim))
     if method == "relationnet":
         return RelationNet(head_config or RelationNetConfig(visual_dim=visual_dim, text_dim=text_dim))
+    if method == "revise":
+        return ReViSE(head_config or ReViSEConfig(visual_dim=visual_dim, text_dim=text_dim))
     config = head_config or SMIEConfig(visual_dim=visual_dim, text_dim=text_dim)
     if method == "smie_no_temporal":
         config.temporal = "none"

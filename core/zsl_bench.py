@@ -16,6 +16,7 @@ log = logging.getLogger(__name__)
 BENCH_METHODS = {
     "devise": ("devise", False),
     "relationnet": ("relationnet", False),
+    "revise": ("revise", False),
     "smie_no_temporal": ("smie_no_temporal", False),
     "smie": ("smie", False),
     "smie_desc": ("smie", True),

@@ -9,7 +9,7 @@ def add_parser(subparsers) -> None:
     parser.add_argument("--dataset", default="utd_mhad", choices=["utd_mhad"], help="dataset with built-in splits")
     parser.add_argument("--splits", default="ru5,ru9,ru13", help="comma-separated split names")
     parser.add_argument("--seeds", type=int, default=1, help="seeds per split (mean and std are reported)")
-    parser.add_argument("--methods", default="devise,relationnet,smie_no_temporal,smie,smie_desc")
+    parser.add_argument("--methods", default="devise,relationnet,revise,smie_no_temporal,smie,smie_desc")
     parser.add_argument("--pooled", action="store_true",
                         help="add the pooled setting: pretrain on MSR+UTKinect+GTU+NTU samples, test on UTD-MHAD classes none contains")
     parser.add_argument("--pretrain-epochs", type=int, default=None)

@@ -17,7 +17,7 @@ def add_parser(subparsers) -> None:
 
     train = subparsers.add_parser("train", help="train SMIE or a baseline head on frozen encoder features")
     train.add_argument("--encoder", type=Path, required=True, help="a `smie pretrain` output folder")
-    train.add_argument("--method", default="smie", choices=["smie", "smie_no_temporal", "devise", "relationnet"])
+    train.add_argument("--method", default="smie", choices=["smie", "smie_no_temporal", "devise", "relationnet", "revise"])
     train.add_argument("--descriptions", action="store_true", help="embed class names with their descriptions")
     train.add_argument("--epochs", type=int, default=None)
     train.add_argument("--seed", type=int, default=0)
