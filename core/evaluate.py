@@ -65,3 +65,18 @@ def gzsl_metrics(scores: np.ndarray, labels: np.ndarray, seen_mask: np.ndarray, 
     unseen_acc = float((predicted[~is_seen_clip] == labels[~is_seen_clip]).mean()) if (~is_seen_clip).any() else float("nan")
     harmonic = 2 * seen_acc * unseen_acc / (seen_acc + unseen_acc) if seen_acc + unseen_acc > 0 else 0.0
     return {"seen": seen_acc, "unseen": unseen_acc, "harmonic": harmonic, "gamma": gamma}
+
+
+def fit_temperature(scores: np.ndarray, labels: np.ndarray, low: float = 1e-3, high: float = 1e2,
+                    steps: int = 121) -> float:
+    """The softmax temperature that minimises the negative log-likelihood of the true labels (grid on a log
+    scale), so live probabilities mean what they say. scores (N, L), labels (N,)."""
+    scores = np.asarray(scores, dtype=np.float64)
+    best, best_nll = 1.0, np.inf
+    for temperature in np.geomspace(low, high, steps):
+        z = scores / temperature
+        z = z - z.max(axis=1, keepdims=True)
+        nll = float(np.mean(np.log(np.exp(z).sum(axis=1)) - z[np.arange(len(labels)), labels]))
+        if nll < best_nll:
+            best, best_nll = float(temperature), nll
+    return best

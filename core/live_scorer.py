@@ -20,7 +20,7 @@ STATES = ("ok", "no person", "still", "no labels")
 class ScorerConfig:
     window_seconds: float = 2.0  # history each result looks at (NTU clips are 1-4 s)
     stride_seconds: float = 0.2  # a new result this often
-    temperature: float = 1.0  # softmax(scores / temperature); scores are -softplus(-T), spread over a few units
+    temperature: float = 1.0  # multiplies the model's fitted softmax temperature: >1 flatter, <1 sharper
     top_k: int = 5  # labels listed in `top`
     smoothing: float = 0.0  # weight of the previous probabilities in an exponential average (0: none)
     min_coverage: float = 0.6  # fewer resampled frames with a body than this: "no person"
@@ -191,7 +191,7 @@ class LiveScorer:
         scores = np.asarray(_to_numpy(self.recognizer.score(features, label_set))[0], np.float64)
         result.encode_ms = 1e3 * (encoded - start)
         result.score_ms = 1e3 * (time.perf_counter() - encoded)
-        probs = softmax(scores, self.config.temperature)
+        probs = softmax(scores, self.config.temperature * self.recognizer.temperature)
         if self.config.smoothing > 0 and self._smoothed_version == label_set.version and self._smoothed is not None:
             probs = self.config.smoothing * self._smoothed + (1 - self.config.smoothing) * probs
         self._smoothed, self._smoothed_version = probs, label_set.version

@@ -48,6 +48,8 @@ class Recognizer:
         self.fast_encoder = encoder.fuse_for_inference().to(device) if fuse else self.encoder
         self.head = head.to(device).eval()
         self.preprocess_config = PreprocessConfig(**metadata.preprocess)
+        # softmax temperature fitted on the training classes by `smie train`; 1.0 for older models
+        self.temperature = float(metadata.metrics.get("temperature", 1.0))
         self.text_encoder = TextEncoder(metadata.text_model)
         self.label_set: LabelSet | None = None  # the newest set made by set_labels
         self._versions = itertools.count(1)

@@ -61,3 +61,14 @@ def test_gamma_tuned_on_seen_keeps_most_seen_accuracy():
     assert gamma > 0
     base = evaluate.topk_accuracy(scores, labels)
     assert evaluate.topk_accuracy(evaluate.calibrated_stacking(scores, seen_mask, gamma), labels) >= 0.9 * base
+
+
+def test_fitted_temperature_matches_how_confident_the_scores_deserve_to_be():
+    rng = np.random.default_rng(1)
+    labels = rng.integers(0, 4, 400)
+    logits = rng.normal(size=(400, 4))
+    logits[np.arange(400), labels] += 2.0
+    # Unit-variance Gaussians 2 apart: the true posterior is softmax(2 * logits), i.e. temperature 1/2.
+    for scale in (0.1, 1.0, 5.0):
+        temperature = evaluate.fit_temperature(logits * scale, labels)
+        assert temperature == pytest.approx(scale / 2, rel=0.25), (scale, temperature)

@@ -21,7 +21,7 @@ def add_parser(subparsers):
     parser.add_argument("--model", default=str(DEFAULT_MODEL_DIR), help="model folder (default: %(default)s)")
     parser.add_argument("--window", type=float, default=2.0, help="seconds of history per result (default 2.0)")
     parser.add_argument("--stride", type=float, default=0.2, help="seconds between results (default 0.2)")
-    parser.add_argument("--temperature", type=float, default=1.0, help="softmax temperature of the probabilities")
+    parser.add_argument("--temperature", type=float, default=1.0, help="factor on the model's fitted softmax temperature (default 1)")
     parser.add_argument("--smoothing", type=float, default=0.0,
                         help="weight of the previous probabilities, 0-1 (default 0: no smoothing)")
     parser.add_argument("--top", type=int, default=5, help="labels listed per result (default 5)")

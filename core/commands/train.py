@@ -66,10 +66,11 @@ def run_train(args) -> int:
     from dataclasses import asdict
 
     from core.checkpoint import ModelMetadata, save_model
+    from core.evaluate import fit_temperature
     from core.experiment import load_encoder, load_pooled
     from core.preprocess import PreprocessConfig
     from core.text import DEFAULT_TEMPLATES, TextEncoder
-    from core.train_head import HeadTrainConfig, extract_features, train_head
+    from core.train_head import HeadTrainConfig, extract_features, score, train_head
 
     encoder, meta = load_encoder(args.encoder)
     arrays = load_pooled(meta["datasets"]).restrict_classes(meta["seen_classes"])
@@ -78,8 +79,9 @@ def run_train(args) -> int:
     started = time.perf_counter()
     features = extract_features(encoder, arrays.x)
     masked = extract_features(encoder, arrays.x, mask_keyframes="zero")
-    head, history = train_head(features, masked, arrays.labels,
-                               _class_text(meta["seen_classes"], args.descriptions, text_encoder), config)
+    class_text = _class_text(meta["seen_classes"], args.descriptions, text_encoder)
+    head, history = train_head(features, masked, arrays.labels, class_text, config)
+    temperature = fit_temperature(score(head, features, class_text), arrays.labels)
     seconds = time.perf_counter() - started
     metadata = ModelMetadata(
         text_model=text_encoder.name, text_dim=text_encoder.dim, preprocess=asdict(PreprocessConfig()),
@@ -88,7 +90,7 @@ def run_train(args) -> int:
         hyperparameters={"pretrain": meta["pretrain_config"], "head": asdict(config)},
         metrics={"pretrain_best_val_acc": meta["best_val_acc"], "unseen_classes": meta["unseen_classes"],
                  "split": meta["split"], "datasets": meta["datasets"], "head_seconds": seconds,
-                 "pretrain_seconds": meta["seconds"], "final_loss": history[-1]})
+                 "pretrain_seconds": meta["seconds"], "final_loss": history[-1], "temperature": temperature})
     save_model(args.out, encoder, head, metadata)
     print(f"model saved to {args.out} ({seconds:.0f} s head training)")
     return 0
