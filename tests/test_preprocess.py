@@ -8,7 +8,7 @@ import pytest
 
 from core.clip import Clip
 from core.layouts import NTU25
-from core.preprocess import (PreprocessConfig, PreprocessError, interpolate_frames_torch, normalize_clip,
+from core.preprocess import (NTU25_REST_OFFSETS, PreprocessConfig, PreprocessError, interpolate_frames_torch, normalize_clip,
                              normalize_clips, normalize_sequence, resample_frames)
 
 # A standing person facing the sensor (Kinect axes: X to the sensor's left, so the right shoulder has larger X).
@@ -127,7 +127,7 @@ def test_missing_joints_are_interpolated_over_time():
     np.testing.assert_allclose(out[:, 45:, wrist, 0], reference[:, 44:45, wrist, 0].repeat(5, 1), atol=1e-5)
 
 
-def test_joint_never_valid_comes_from_its_parent_and_synthesised_joints_are_kept():
+def test_joint_never_valid_stands_at_its_rest_offset_from_the_parent_and_synthesised_joints_are_kept():
     joints = moving_person()[:, None].copy()
     valid = np.ones(joints.shape[:3], bool)
     tip, hand = NTU25.index["HandTipRight"], NTU25.index["HandRight"]
@@ -135,9 +135,26 @@ def test_joint_never_valid_comes_from_its_parent_and_synthesised_joints_are_kept
     neck = NTU25.index["Neck"]
     valid[:, 0, neck] = False  # never observed but placed by a mapper: its positions stay
     out = normalize_sequence(joints, valid)
-    np.testing.assert_allclose(out[:, :, tip, 0], out[:, :, hand, 0], atol=1e-6)
+    offset = NTU25_REST_OFFSETS[tip]  # the rotation about the vertical keeps its length and its height
+    np.testing.assert_allclose(out[1, :, tip, 0] - out[1, :, hand, 0], offset[1], atol=1e-5)
+    np.testing.assert_allclose(np.linalg.norm(out[:, :, tip, 0] - out[:, :, hand, 0], axis=0),
+                               np.linalg.norm(offset), atol=1e-5)
     reference = normalize_sequence(moving_person()[:, None], np.ones(valid.shape, bool))
     np.testing.assert_allclose(out[:, :, neck, 0], reference[:, :, neck, 0], atol=1e-5)
+
+
+def test_rarely_seen_legs_are_replaced_by_rest_pose_legs():
+    joints = moving_person()[:, None].copy()
+    valid = np.ones(joints.shape[:3], bool)
+    knee, hip, ankle = NTU25.index["KneeLeft"], NTU25.index["HipLeft"], NTU25.index["AnkleLeft"]
+    valid[:, 0, ankle] = False
+    joints[:, 0, ankle] = 0
+    valid[5:, 0, knee] = False  # glimpsed in a few frames only, below min_joint_coverage
+    out = normalize_sequence(joints, valid)
+    np.testing.assert_allclose(out[1, :, knee, 0] - out[1, :, hip, 0], NTU25_REST_OFFSETS[knee][1], atol=1e-5)
+    np.testing.assert_allclose(out[1, :, ankle, 0] - out[1, :, knee, 0], NTU25_REST_OFFSETS[ankle][1], atol=1e-5)
+    kept = normalize_sequence(joints, valid, PreprocessConfig(min_joint_coverage=0.0))
+    assert not np.allclose(kept[1, :, knee, 0] - kept[1, :, hip, 0], NTU25_REST_OFFSETS[knee][1], atol=1e-3)
 
 
 def test_fewer_than_two_valid_frames_raise_a_clear_error():
