@@ -60,13 +60,16 @@ def build_head(method: str, visual_dim: int, text_dim: int, head_config=None):
 
 def train_head(features: np.ndarray, masked_features: np.ndarray | None, labels: np.ndarray,
                class_text: np.ndarray, config: HeadTrainConfig, head_config=None, progress: bool = True):
-    """Fit a head on (N, d_v) features with labels (N,) indexing class_text (C, d_s). Keeps the last epoch:
+    """Fit a head on (N, d_v) features with labels (N,) indexing class_text (C, d_s), or (K, C, d_s) for K
+    phrasings of every class (e.g. names alone and names with descriptions), one drawn per batch so the head
+    learns to read all of them. Keeps the last epoch:
     no model selection on unseen classes. Returns (head in eval mode, per-epoch mean losses)."""
     from tqdm import tqdm
 
     torch.manual_seed(config.seed)
     rng = np.random.default_rng(config.seed)
-    head = build_head(config.method, features.shape[1], class_text.shape[1], head_config)
+    class_text = class_text if class_text.ndim == 3 else class_text[None]
+    head = build_head(config.method, features.shape[1], class_text.shape[-1], head_config)
     v_all = torch.from_numpy(np.ascontiguousarray(features, dtype=np.float32))
     masked_all = None if masked_features is None else torch.from_numpy(np.ascontiguousarray(masked_features, dtype=np.float32))
     if config.method == "smie" and masked_all is None:
@@ -94,7 +97,8 @@ def train_head(features: np.ndarray, masked_features: np.ndarray | None, labels:
             if len(rows) < 2:
                 continue  # negatives need a second clip
             v_masked = masked_all[rows] if masked_all is not None else None
-            loss, _ = head.loss(v_all[rows], text, labels_all[rows], v_masked)
+            phrasing = text[rng.integers(len(text))]
+            loss, _ = head.loss(v_all[rows], phrasing, labels_all[rows], v_masked)
             optimizer.zero_grad(set_to_none=True)
             loss.backward()
             optimizer.step()

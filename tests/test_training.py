@@ -83,3 +83,15 @@ def test_extract_features_masks_keyframes():
     masked = extract_features(encoder, x, batch_size=4, mask_keyframes="zero")
     assert plain.shape == masked.shape == (6, 256)
     assert not np.allclose(plain, masked)
+
+
+def test_head_learns_every_phrasing_it_is_given():
+    torch.manual_seed(0)
+    rng = np.random.default_rng(0)
+    names, described = rng.normal(size=(2, 3, 16)).astype(np.float32)
+    labels = np.repeat(np.arange(3), 20)
+    features = (rng.normal(size=(60, 32)) + 5 * np.eye(3, 32)[labels]).astype(np.float32)
+    head, _ = train_head(features, features * 0.5, labels, np.stack([names, described]),
+                         HeadTrainConfig(method="smie", epochs=40, batch_size=16, learning_rate=1e-3), progress=False)
+    for text in (names, described):
+        assert (score(head, features, text).argmax(axis=1) == labels).mean() > 0.9

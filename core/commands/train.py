@@ -19,6 +19,9 @@ def add_parser(subparsers) -> None:
     train.add_argument("--encoder", type=Path, required=True, help="a `smie pretrain` output folder")
     train.add_argument("--method", default="smie", choices=["smie", "smie_no_temporal", "devise", "relationnet", "revise"])
     train.add_argument("--descriptions", action="store_true", help="embed class names with their descriptions")
+    train.add_argument("--mixed-text", action="store_true",
+                       help="train on names alone and on names with descriptions, so typed labels without a "
+                            "description are read as well as described ones (implies --descriptions)")
     train.add_argument("--epochs", type=int, default=None)
     train.add_argument("--seed", type=int, default=0)
     train.add_argument("--out", type=Path, required=True, help="model folder (weights.safetensors + model.json)")
@@ -65,6 +68,8 @@ def _class_text(names: list[str], descriptions: bool, text_encoder):
 def run_train(args) -> int:
     from dataclasses import asdict
 
+    import numpy as np
+
     from core.checkpoint import ModelMetadata, save_model
     from core.evaluate import fit_temperature
     from core.experiment import load_encoder, load_pooled
@@ -79,15 +84,19 @@ def run_train(args) -> int:
     started = time.perf_counter()
     features = extract_features(encoder, arrays.x)
     masked = extract_features(encoder, arrays.x, mask_keyframes="zero")
-    class_text = _class_text(meta["seen_classes"], args.descriptions, text_encoder)
+    use_descriptions = args.descriptions or args.mixed_text
+    class_text = _class_text(meta["seen_classes"], use_descriptions, text_encoder)
+    if args.mixed_text:
+        class_text = np.stack([_class_text(meta["seen_classes"], False, text_encoder), class_text])
     head, history = train_head(features, masked, arrays.labels, class_text, config)
-    temperature = fit_temperature(score(head, features, class_text), arrays.labels)
+    described = class_text[-1] if class_text.ndim == 3 else class_text  # how live labels are embedded
+    temperature = fit_temperature(score(head, features, described), arrays.labels)
     seconds = time.perf_counter() - started
     metadata = ModelMetadata(
         text_model=text_encoder.name, text_dim=text_encoder.dim, preprocess=asdict(PreprocessConfig()),
         seen_classes=meta["seen_classes"], text_templates=list(DEFAULT_TEMPLATES),
-        text_use_descriptions=args.descriptions,
-        hyperparameters={"pretrain": meta["pretrain_config"], "head": asdict(config)},
+        text_use_descriptions=use_descriptions,
+        hyperparameters={"pretrain": meta["pretrain_config"], "head": asdict(config), "mixed_text": args.mixed_text},
         metrics={"pretrain_best_val_acc": meta["best_val_acc"], "unseen_classes": meta["unseen_classes"],
                  "split": meta["split"], "datasets": meta["datasets"], "head_seconds": seconds,
                  "pretrain_seconds": meta["seconds"], "final_loss": history[-1], "temperature": temperature})
