@@ -31,7 +31,7 @@ class AppSettings:
     window_seconds: float = ScorerConfig.window_seconds  # history each prediction looks at
     stride_seconds: float = ScorerConfig.stride_seconds  # a new prediction this often
     smoothing: float = 0.5  # weight of the previous probabilities: steadier bars at the cost of some lag
-    temperature: float = ScorerConfig.temperature  # softmax temperature of the probabilities
+    temperature: float = ScorerConfig.temperature  # times the model's fitted softmax temperature: >1 flatter
     min_coverage: float = ScorerConfig.min_coverage  # below this share of frames with a body: "no person"
     min_motion: float = ScorerConfig.min_motion  # metres of joint spread below which a person is "still"
     top_k: int = ScorerConfig.top_k  # bars and timeline curves

@@ -126,7 +126,7 @@ class ScoreTimeline(pg.PlotWidget):
         # Many labels share the probability mass, so a fixed 0..1 axis would flatten every curve.
         drawn = self.probs[visible][:, [self.columns[label] for label in shown]] if shown else []
         top = np.nanmax(drawn) if np.size(drawn) and np.isfinite(drawn).any() else 1.0
-        y_top = min(1.0, max(0.1, np.ceil(1.15 * top / Y_STEP) * Y_STEP))
+        y_top = min(1.0 + Y_STEP, max(0.1, np.ceil(1.15 * top / Y_STEP) * Y_STEP))  # room for dots at 100 %
         if y_top != self.y_top:  # a range change re-transforms every item: only in steps
             self.y_top = y_top
             self.setYRange(0, 100 * y_top, padding=0)
