@@ -76,6 +76,7 @@ def run_train(args) -> int:
     from core.preprocess import PreprocessConfig
     from core.text import DEFAULT_TEMPLATES, TextEncoder
     from core.train_head import HeadTrainConfig, extract_features, score, train_head
+    from core.training_data import stratified_holdout
 
     encoder, meta = load_encoder(args.encoder)
     arrays = load_pooled(meta["datasets"]).restrict_classes(meta["seen_classes"])
@@ -88,9 +89,16 @@ def run_train(args) -> int:
     class_text = _class_text(meta["seen_classes"], use_descriptions, text_encoder)
     if args.mixed_text:
         class_text = np.stack([_class_text(meta["seen_classes"], False, text_encoder), class_text])
-    head, history = train_head(features, masked, arrays.labels, class_text, config)
+    # The seen-class validation clips the encoder never trained on stay out of the head too: the softmax
+    # temperature is fitted on them, so live probabilities are calibrated on clips neither part has seen.
+    pretrain = meta["pretrain_config"]
+    train_rows, val_rows = stratified_holdout(arrays.labels, pretrain["validation_fraction"], pretrain["seed"])
+    head, history = train_head(features[train_rows], masked[train_rows], arrays.labels[train_rows], class_text,
+                               config)
     described = class_text[-1] if class_text.ndim == 3 else class_text  # how live labels are embedded
-    temperature = fit_temperature(score(head, features, described), arrays.labels)
+    val_scores = score(head, features[val_rows], described)
+    temperature = fit_temperature(val_scores, arrays.labels[val_rows])
+    seen_val_top1 = float((val_scores.argmax(axis=1) == arrays.labels[val_rows]).mean())
     seconds = time.perf_counter() - started
     metadata = ModelMetadata(
         text_model=text_encoder.name, text_dim=text_encoder.dim, preprocess=asdict(PreprocessConfig()),
@@ -99,9 +107,11 @@ def run_train(args) -> int:
         hyperparameters={"pretrain": meta["pretrain_config"], "head": asdict(config), "mixed_text": args.mixed_text},
         metrics={"pretrain_best_val_acc": meta["best_val_acc"], "unseen_classes": meta["unseen_classes"],
                  "split": meta["split"], "datasets": meta["datasets"], "head_seconds": seconds,
-                 "pretrain_seconds": meta["seconds"], "final_loss": history[-1], "temperature": temperature})
+                 "pretrain_seconds": meta["seconds"], "final_loss": history[-1], "temperature": temperature,
+                 "seen_val_top1": seen_val_top1, "seen_val_clips": int(len(val_rows))})
     save_model(args.out, encoder, head, metadata)
-    print(f"model saved to {args.out} ({seconds:.0f} s head training)")
+    print(f"model saved to {args.out} ({seconds:.0f} s head training; seen-class validation top-1 "
+          f"{100 * seen_val_top1:.1f}% over {len(val_rows)} clips, temperature {temperature:.3f})")
     return 0
 
 
