@@ -1,0 +1,31 @@
+"""The shipped default model: loads offline from models/default and scores any typed label."""
+
+import numpy as np
+
+from core.checkpoint import read_metadata
+from core.paths import DEFAULT_MODEL_DIR
+from core.recognizer import Recognizer
+from core.text import LabelSpec
+
+
+def test_default_model_card_and_metadata_describe_the_model():
+    metadata = read_metadata(DEFAULT_MODEL_DIR)
+    assert metadata.text_model == "all-MiniLM-L6-v2" and metadata.text_dim == 384 and metadata.layout == "ntu25"
+    assert len(metadata.seen_classes) >= 60 and metadata.head_kind == "smie"
+    card = (DEFAULT_MODEL_DIR / "README.md").read_text()
+    for promise in ("Training data", "Classes", "Text model", "Zero-shot accuracy", "smie pretrain"):
+        assert promise in card, promise
+
+
+def test_default_model_scores_a_typed_label_it_never_saw():
+    recognizer = Recognizer.load(DEFAULT_MODEL_DIR, device="cpu")
+    labels = recognizer.set_labels([LabelSpec("tie shoelaces"), LabelSpec("wave the right hand")])
+    t = np.linspace(0, 2 * np.pi, 60)
+    joints = np.zeros((60, 1, 25, 3), np.float32)
+    joints[:, 0, :, 1] = np.linspace(-0.8, 0.6, 25)  # a vertical stick figure
+    joints[:, 0, 8:12, 0] = 0.2 + np.arange(4) * 0.1  # right arm out to the side
+    joints[:, 0, 4:8, 0] = -0.2 - np.arange(4) * 0.1
+    joints[:, 0, 11, 1] += 0.2 * np.sin(3 * t)  # the right hand moves up and down
+    scores = recognizer.classify_sequences([(joints, np.ones((60, 1, 25), bool))], labels)
+    assert scores.shape == (1, 2) and np.isfinite(scores).all()
+    assert recognizer.temperature > 0
