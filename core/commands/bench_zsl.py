@@ -7,7 +7,8 @@ from pathlib import Path
 def add_parser(subparsers) -> None:
     parser = subparsers.add_parser("bench-zsl", help="zero-shot benchmark: DeViSE, RelationNet, SMIE variants")
     parser.add_argument("--dataset", default="utd_mhad", choices=["utd_mhad"], help="dataset with built-in splits")
-    parser.add_argument("--splits", default="ru5,ru9,ru13", help="comma-separated split names")
+    parser.add_argument("--splits", default="ru5,ru9,ru13", help="comma-separated split names ('' with --pooled: "
+                                                                 "the pooled setting only)")
     parser.add_argument("--seeds", type=int, default=1, help="seeds per split (mean and std are reported)")
     parser.add_argument("--methods", default="devise,relationnet,revise,smie_no_temporal,smie,smie_desc")
     parser.add_argument("--pooled", action="store_true",
@@ -32,7 +33,7 @@ def run(args) -> int:
     if unknown:
         print(f"unknown methods {unknown}; known: {list(BENCH_METHODS)}")
         return 2
-    config = BenchConfig(dataset=args.dataset, splits=tuple(args.splits.split(",")), seeds=args.seeds,
+    config = BenchConfig(dataset=args.dataset, splits=tuple(s for s in args.splits.split(",") if s), seeds=args.seeds,
                          methods=methods,
                          pretrain={"epochs": args.pretrain_epochs} if args.pretrain_epochs else {},
                          head={"epochs": args.head_epochs} if args.head_epochs else {})
