@@ -59,6 +59,18 @@ def parse_rows(path: Path, lines: list[str], row: int, count: int, width: int, f
     return values
 
 
+def read_joint_frames(path: Path, joints_per_frame: int, width: int, field: str) -> np.ndarray:
+    """A file of `width` numbers per line and `joints_per_frame` lines per frame, frames concatenated (MSR
+    Action3D, GTU) -> (T, joints_per_frame, width) float64; trailing blank lines are ignored."""
+    lines = read_lines(path)
+    while lines and not lines[-1].strip():
+        lines.pop()
+    if len(lines) % joints_per_frame:
+        raise SkeletonFileError(path, f"{len(lines)} lines is not a whole number of {joints_per_frame}-joint frames "
+                                "(truncated?)", line=len(lines), field="frame")
+    return parse_rows(path, lines, 0, len(lines), width, field).reshape(-1, joints_per_frame, width)
+
+
 def _raise_first_bad_row(path: Path, block: list[str], row: int, width: int, field: str):
     for offset, text in enumerate(block):
         tokens = text.split()

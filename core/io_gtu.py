@@ -7,7 +7,7 @@ import numpy as np
 
 from core.clip import Clip
 from core.errors import SkeletonFileError
-from core.io_common import mapped_clip, parse_rows, read_lines
+from core.io_common import mapped_clip, read_joint_frames, read_lines
 
 NUM_JOINTS = 25
 GTU_FPS = 30.0
@@ -39,13 +39,7 @@ def read_gtu(path: str | Path, label: int | None = None, class_names: Sequence[s
     per line, non-numbers, NaN/inf, empty file, all frames empty.
     """
     path = Path(path)
-    lines = read_lines(path)
-    while lines and not lines[-1].strip():
-        lines.pop()
-    if len(lines) % NUM_JOINTS:
-        raise SkeletonFileError(path, f"{len(lines)} lines is not a whole number of 25-joint frames (truncated?)",
-                                line=len(lines), field="frame")
-    joints = parse_rows(path, lines, 0, len(lines), 3, "joint x y z").reshape(-1, NUM_JOINTS, 3)
+    joints = read_joint_frames(path, NUM_JOINTS, 3, "joint x y z")
     name = class_names[label] if class_names is not None and label is not None and label < len(class_names) else None
     return mapped_clip(path, joints, np.abs(joints).sum(axis=(1, 2)) > 0, "ntu25", label=label, label_name=name,
                        fps=GTU_FPS)

@@ -14,7 +14,7 @@ import numpy as np
 
 from core.clip import Clip
 from core.errors import SkeletonFileError
-from core.io_common import check_finite, file_ids, mapped_clip, parse_rows, read_lines
+from core.io_common import check_finite, file_ids, mapped_clip, parse_rows, read_joint_frames, read_lines
 
 log = logging.getLogger(__name__)
 
@@ -75,13 +75,7 @@ def read_msr_action3d(path: str | Path, class_names: Sequence[str] | None = None
     numbers per line, non-numbers, NaN/inf, empty file, all frames empty.
     """
     path = Path(path)
-    lines = read_lines(path)
-    while lines and not lines[-1].strip():
-        lines.pop()
-    if len(lines) % NUM_JOINTS:
-        raise SkeletonFileError(path, f"{len(lines)} lines is not a whole number of 20-joint frames (truncated?)",
-                                line=len(lines), field="frame")
-    values = parse_rows(path, lines, 0, len(lines), 4, "joint x y z c").reshape(-1, NUM_JOINTS, 4)
+    values = read_joint_frames(path, NUM_JOINTS, 4, "joint x y z c")
     joints = values[..., :3]
     ids = file_ids(path, r"a(?P<action>\d+)_s(?P<subject>\d+)_e(?P<execution>\d+)")
     label = ids["action"] - 1 if ids else None
