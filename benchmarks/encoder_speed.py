@@ -9,7 +9,6 @@ load change from other processes hits all of them alike, and prints medians as a
 import argparse
 import json
 import os
-import statistics
 import sys
 from pathlib import Path
 

@@ -133,7 +133,7 @@ def resample_window(joints: np.ndarray, valid: np.ndarray, timestamps: np.ndarra
     only one does, the nearer frame decides (its pose if present, absence otherwise). Times before the
     oldest frame have no body, so a short history lowers the coverage.
     """
-    T, (K, M) = num_frames, joints.shape[:2]
+    T, K = num_frames, joints.shape[0]
     end = float(timestamps[-1])
     times = np.linspace(end - seconds, end, T)
     present = valid.any(axis=2)  # (K, M)

@@ -41,7 +41,6 @@ def _encoder_cache_key(split_name: str, seed: int, seen_names: list[str], pretra
 
 def pretrained_encoder(train, validation, seen_names, pretrain_config, cache_key: str, progress: bool):
     """Pretrain on seen classes, or load the cached weights of an identical earlier run."""
-    import torch
     from safetensors.torch import load_file, save_file
 
     from core.pretrain import pretrain_encoder
