@@ -26,6 +26,8 @@ class ScorerConfig:
     min_coverage: float = 0.6  # fewer resampled frames with a body than this: "no person"
     min_motion: float = 0.01  # metres: 90th-percentile joint spread over the window below this: "still"
     num_keyframes: int = 15  # keyframes reported with each result (SMIE: 15 of 50)
+    torch_threads: int = 1  # torch intra-op threads once the worker starts (0: leave torch's setting): pose
+    # estimation runs on the same cores, and a second torch thread mostly waits for it
 
 
 @dataclass
@@ -202,6 +204,10 @@ class LiveScorer:
     # ---- worker thread ----
     def start(self):
         assert self._worker is None, "LiveScorer.start() called twice"
+        if self.config.torch_threads:
+            import torch
+
+            torch.set_num_threads(self.config.torch_threads)  # process-wide: the scorer is torch's only user here
         self._worker = threading.Thread(target=self._run, name="smie-scorer", daemon=True)
         self._worker.start()
 

@@ -187,3 +187,16 @@ def test_stop_joins_within_a_second_while_busy(recognizer):
     start = time.monotonic()
     assert scorer.stop(timeout=1.0)
     assert time.monotonic() - start < 1.0
+
+
+def test_starting_the_worker_applies_its_torch_thread_count(recognizer):
+    import torch
+
+    before = torch.get_num_threads()
+    scorer = LiveScorer(recognizer, VOCABULARY[:3], ScorerConfig(torch_threads=1))
+    try:
+        scorer.start()
+        assert torch.get_num_threads() == 1
+    finally:
+        scorer.stop()
+        torch.set_num_threads(before)
