@@ -10,10 +10,19 @@ ENCODER_METADATA = "encoder.json"
 
 
 def parse_datasets(text: str) -> list[str]:
+    """Comma-separated dataset names, 'all', or a user's arrays as arrays:PRESET:DATA.npy:LABELS."""
     names = list(ALL_DATASETS) if text == "all" else [n.strip() for n in text.split(",") if n.strip()]
-    unknown = [n for n in names if n not in ALL_DATASETS]
+    unknown = [n for n in names if n not in ALL_DATASETS and not n.startswith("arrays:")]
     if unknown:
-        raise ValueError(f"unknown datasets {unknown}; known: {list(ALL_DATASETS)} or 'all'")
+        raise ValueError(f"unknown datasets {unknown}; known: {list(ALL_DATASETS)}, 'all', "
+                         "or arrays:PRESET:DATA.npy:LABELS for your own NTU-style arrays")
+    for name in names:
+        if name.startswith("arrays:"):
+            parts = name.split(":", 3)
+            missing = [p for p in parts[2:] if not Path(p).is_file()]
+            if len(parts) != 4 or missing:
+                raise ValueError(f"{name!r}: expected arrays:PRESET:DATA.npy:LABELS with existing files"
+                                 + (f"; missing {missing}" if missing else ""))
     return names
 
 
@@ -27,8 +36,26 @@ def load_pooled(datasets: list[str]):
     return pooled.restrict_classes([n for i, n in enumerate(pooled.class_names) if i in present])
 
 
+def protocol_unseen_names(protocol: str) -> list[str]:
+    """Unseen class names of a built-in protocol: utd_mhad:ru5|ru9|ru13, ntu60:synse:55/5|48/12,
+    ntu120:synse:110/10|96/24, ntu60|ntu120:optimized:0..2, pku_mmd:optimized:0..2."""
+    from core.label_presets import load_preset, readable_name
+    from core.protocols import ntu_split, pku_split
+
+    dataset, _, rest = protocol.partition(":")
+    kind, _, which = rest.partition(":")
+    if dataset in ("ntu60", "ntu120", "pku_mmd") and kind in ("synse", "optimized") and which:
+        names = [readable_name(label.name) for label in load_preset(dataset)]
+        index = int(which) if kind == "optimized" and which.isdigit() else which
+        split = pku_split(names, index) if dataset == "pku_mmd" else ntu_split(names, kind, index)
+        return split.unseen_names
+    raise ValueError(f"unknown protocol {protocol!r}; known: utd_mhad:ru5 (ru9, ru13), ntu60:synse:55/5 (48/12), "
+                     "ntu120:synse:110/10 (96/24), ntu60|ntu120|pku_mmd:optimized:0 (1, 2)")
+
+
 def choose_split(arrays, protocol: str | None, holdout: str | None):
-    """The unseen classes: a built-in protocol ("utd_mhad:ru5") or comma-separated class names; None = all seen."""
+    """The unseen classes: a built-in protocol ("utd_mhad:ru5", "ntu60:synse:55/5", ...) or comma-separated class
+    names; None = all seen."""
     from core.paths import data_root
     from core.protocols import holdout_split, utd_mhad_split
 
@@ -37,8 +64,7 @@ def choose_split(arrays, protocol: str | None, holdout: str | None):
     if protocol:
         dataset, _, name = protocol.partition(":")
         if dataset != "utd_mhad":
-            raise ValueError(f"protocol {protocol!r}: built-in data splits exist for utd_mhad (ru5, ru9, ru13); "
-                             "NTU/PKU-MMD splits need those datasets (core.protocols)")
+            return holdout_split(arrays.class_names, protocol_unseen_names(protocol), name=protocol)
         from core.datasets import load_dataset
         utd_split = utd_mhad_split(list(load_dataset("utd_mhad").class_names), name, data_root() / "utd_mhad" / "splits")
         return holdout_split(arrays.class_names, utd_split.unseen_names, name=utd_split.name)

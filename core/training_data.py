@@ -47,23 +47,41 @@ def _fingerprint(dataset_name: str, clips, preprocess_config) -> str:
     return digest.hexdigest()[:16]
 
 
+def dataset_clips(dataset_name: str) -> tuple[list, list[str]]:
+    """(clips, class names) of a registered dataset, or of a user's preprocessed NTU-style arrays given as
+    "arrays:PRESET:DATA.npy:LABELS" (PRESET names the class list in assets/labels, e.g. ntu60, pku_mmd)."""
+    if dataset_name.startswith("arrays:"):
+        from core.io_ntu_arrays import read_ntu_arrays
+        from core.label_presets import load_preset
+
+        parts = dataset_name.split(":", 3)
+        if len(parts) != 4:
+            raise ValueError(f"{dataset_name!r}: expected arrays:PRESET:DATA.npy:LABELS")
+        names = [label.name for label in load_preset(parts[1])]
+        return read_ntu_arrays(parts[2], parts[3], class_names=names), names
+    from core.datasets import load_dataset
+
+    loaded = load_dataset(dataset_name)
+    return loaded.clips, list(loaded.class_names)
+
+
 def load_arrays(dataset_name: str, preprocess_config=None) -> TrainingArrays:
     """One dataset preprocessed; cached by a fingerprint of its clips and the preprocessing settings."""
-    from core.datasets import load_dataset
     from core.label_presets import readable_name
     from core.preprocess import PreprocessConfig, PreprocessError, normalize_clip
 
     config = preprocess_config or PreprocessConfig()
-    loaded = load_dataset(dataset_name)
-    class_names = [readable_name(name) for name in loaded.class_names]  # what the text model reads
-    key = _fingerprint(dataset_name, loaded.clips, config)
-    path = cache_dir() / "arrays" / f"{dataset_name}-{key}.npz"
+    clips, names = dataset_clips(dataset_name)
+    class_names = [readable_name(name) for name in names]  # what the text model reads
+    key = _fingerprint(dataset_name, clips, config)
+    cache_name = hashlib.sha256(dataset_name.encode()).hexdigest()[:12] if ":" in dataset_name else dataset_name
+    path = cache_dir() / "arrays" / f"{cache_name}-{key}.npz"
     if path.exists():
         cached = np.load(path, allow_pickle=False)
         return TrainingArrays(cached["x"], cached["labels"], class_names, cached["subjects"],
                               cached["datasets"], list(cached["sources"]))
     xs, labels, subjects, sources = [], [], [], []
-    for clip in loaded.clips:
+    for clip in clips:
         try:
             xs.append(normalize_clip(clip, config))
         except PreprocessError as error:

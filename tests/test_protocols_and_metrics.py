@@ -72,3 +72,29 @@ def test_fitted_temperature_matches_how_confident_the_scores_deserve_to_be():
     for scale in (0.1, 1.0, 5.0):
         temperature = evaluate.fit_temperature(logits * scale, labels)
         assert temperature == pytest.approx(scale / 2, rel=0.25), (scale, temperature)
+
+
+def test_ntu_protocol_on_a_users_own_arrays(tmp_path, monkeypatch):
+    from core.experiment import choose_split, load_pooled, parse_datasets
+
+    monkeypatch.setenv("SMIE_CACHE", str(tmp_path / "cache"))
+    rng = np.random.default_rng(0)
+    labels = np.array([0, 1, 10, 11, 19, 26, 56, 0, 1, 10])  # SynSE 55/5 holds out 10, 11, 19, 26, 56
+    t = np.linspace(0, 1, 30)
+    data = np.zeros((len(labels), 3, 40, 25, 2), np.float32)  # the last 10 frames are padding
+    data[:, :, :30, :, 0] = rng.normal(0, 0.3, size=(len(labels), 3, 1, 25)) + t[None, None, :, None] * 0.1
+    np.save(tmp_path / "data.npy", data)
+    (tmp_path / "labels.txt").write_text("\n".join(map(str, labels)))
+    spec = f"arrays:ntu60:{tmp_path / 'data.npy'}:{tmp_path / 'labels.txt'}"
+    arrays = load_pooled(parse_datasets(spec))
+    assert arrays.x.shape == (10, 3, 50, 25, 2) and len(arrays.class_names) == 7
+    split = choose_split(arrays, "ntu60:synse:55/5", None)
+    assert sorted(split.unseen_names) == sorted(["reading", "writing", "put on a hat/cap", "jump up",
+                                                 "touch other person's pocket"])
+    assert split.seen_names == ["drink water", "eat meal/snack"]
+    with pytest.raises(ValueError, match="missing"):
+        parse_datasets(f"arrays:ntu60:{tmp_path / 'nothing.npy'}:{tmp_path / 'labels.txt'}")
+    with pytest.raises(ValueError, match="no NTU split"):
+        choose_split(arrays, "ntu60:synse:1/2", None)
+    with pytest.raises(ValueError, match="unknown protocol"):
+        choose_split(arrays, "kinetics:synse:55/5", None)

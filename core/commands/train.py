@@ -7,8 +7,12 @@ from pathlib import Path
 
 def add_parser(subparsers) -> None:
     pre = subparsers.add_parser("pretrain", help="pretrain the ST-GCN encoder on the seen classes")
-    pre.add_argument("--datasets", default="all", help="comma-separated dataset names or 'all'")
-    pre.add_argument("--protocol", default=None, help="built-in split, e.g. utd_mhad:ru5 (its unseen classes held out)")
+    pre.add_argument("--datasets", default="all",
+                     help="comma-separated dataset names, 'all', or your own NTU-style arrays as "
+                          "arrays:PRESET:DATA.npy:LABELS (PRESET: ntu60, ntu120, pku_mmd, ...)")
+    pre.add_argument("--protocol", default=None,
+                     help="built-in split whose unseen classes are held out: utd_mhad:ru5|ru9|ru13, "
+                          "ntu60:synse:55/5|48/12, ntu120:synse:110/10|96/24, ntu60|ntu120|pku_mmd:optimized:0|1|2")
     pre.add_argument("--holdout", default=None, help="comma-separated class names held out as unseen")
     pre.add_argument("--epochs", type=int, default=None)
     pre.add_argument("--seed", type=int, default=0)
