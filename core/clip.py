@@ -13,7 +13,8 @@ class Clip:
 
     joints: (T, M, 25, 3) float32, metres, Kinect camera axes (X to the sensor's left, Y up, Z away), M <= 2.
             A body absent in a frame is all zeros there.
-    valid:  (T, M, 25) bool, True where the joint was observed (tracked and, for mapped layouts, a real joint).
+    valid:  (T, M, 25) bool, True where the joint is usable: tracked, or synthesised by a joint map from inputs
+            that all were (core.joint_maps.real_joint_mask tells measured joints from synthesised ones).
     """
 
     joints: np.ndarray
