@@ -92,7 +92,13 @@ def start_recording(source: Path, out: Path) -> subprocess.Popen:
     env = dict(os.environ, HF_HUB_OFFLINE="1", PYTHONPATH=str(PROJECT_ROOT))
     return subprocess.Popen([sys.executable, "-m", "core", "record", "--source", str(source), "--label", "wave",
                              "--out", str(out), "--countdown", "0"], env=env, cwd=PROJECT_ROOT,
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, preexec_fn=_ctrl_c_as_in_a_terminal)
+
+
+def _ctrl_c_as_in_a_terminal():
+    # A test run started in the background (a CI job) ignores SIGINT, and children inherit that: give the
+    # child the default disposition so Python turns Ctrl-C into KeyboardInterrupt, as it does in a terminal.
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
 
 
 def wait_for_frames(out: Path, at_least: int, timeout: float = 60.0) -> int:

@@ -154,7 +154,9 @@ def test_run_ends_cleanly_on_ctrl_c(model_dir, recognizer, tmp_path):
     process = subprocess.Popen(
         [sys.executable, "-m", "core", "run", "--source", str(path), "--model", str(model_dir),
          "--labels", ",".join(LABELS), "--jsonl", "--realtime"],
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env, cwd=PROJECT_ROOT)
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env, cwd=PROJECT_ROOT,
+        # a background test run ignores SIGINT and children inherit it; Ctrl-C in a terminal is not ignored
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
     try:
         first = process.stdout.readline()  # paced: the first result comes 1.2 s into the recording
         assert json.loads(first)["labels"] == LABELS
