@@ -21,6 +21,19 @@ def lookup_key(name: str) -> str:
     return label_key(readable_name(name))
 
 
+def labels_from_options(labels_text: str | None, labels_file=None) -> list[LabelSpec] | None:
+    """The labels a command line gave: comma-separated `--labels`, else a `--labels-file`, else None.
+    Raises ValueError when --labels holds no label."""
+    if labels_text is not None:
+        names = [name.strip() for name in labels_text.split(",") if name.strip()]
+        if not names:
+            raise ValueError(f"--labels {labels_text!r} holds no label")
+        return [LabelSpec(name) for name in names]
+    if labels_file is not None:
+        return read_label_file(labels_file)
+    return None
+
+
 def read_label_file(path) -> list[LabelSpec]:
     """Labels from a text file: one per line, `name` or `name<TAB>description`; blank and '#' lines skipped."""
     path = Path(path)

@@ -28,17 +28,9 @@ def add_parser(subparsers):
 
 def candidate_labels(args) -> list | None:
     """LabelSpecs from --labels / --labels-file, or None for the folder's own labels."""
-    from core.label_presets import read_label_file
-    from core.text import LabelSpec
+    from core.label_presets import labels_from_options
 
-    if args.labels is not None:
-        names = [name.strip() for name in args.labels.split(",") if name.strip()]
-        if not names:
-            raise ValueError(f"--labels {args.labels!r} holds no label")
-        return [LabelSpec(name) for name in names]
-    if args.labels_file is not None:
-        return read_label_file(args.labels_file)
-    return None
+    return labels_from_options(args.labels, args.labels_file)
 
 
 def format_report(report, folder) -> str:

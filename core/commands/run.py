@@ -47,17 +47,10 @@ def add_label_arguments(parser: argparse.ArgumentParser):
 
 def labels_from_args(args) -> list:
     """LabelSpecs from --labels, --labels-file or --preset; raises ValueError naming the bad input."""
-    from core.label_presets import load_preset, read_label_file
-    from core.text import LabelSpec
+    from core.label_presets import labels_from_options, load_preset
 
-    if args.labels is not None:
-        names = [name.strip() for name in args.labels.split(",") if name.strip()]
-        if not names:
-            raise ValueError(f"--labels {args.labels!r} holds no class name")
-        return [LabelSpec(name) for name in names]
-    if args.labels_file is not None:
-        return read_label_file(args.labels_file)
-    return load_preset(args.preset or DEFAULT_PRESET)
+    given = labels_from_options(args.labels, args.labels_file)
+    return given if given is not None else load_preset(args.preset or DEFAULT_PRESET)
 
 
 def format_result(result) -> str:

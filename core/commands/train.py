@@ -63,12 +63,6 @@ def run_pretrain(args) -> int:
     return 0
 
 
-def _class_text(names: list[str], descriptions: bool, text_encoder):
-    from core.zsl_bench import label_text
-
-    return label_text(text_encoder, names, descriptions)
-
-
 def run_train(args) -> int:
     from dataclasses import asdict
 
@@ -81,6 +75,7 @@ def run_train(args) -> int:
     from core.text import DEFAULT_TEMPLATES, TextEncoder
     from core.train_head import HeadTrainConfig, extract_features, score, train_head
     from core.training_data import stratified_holdout
+    from core.zsl_bench import label_text
 
     encoder, meta = load_encoder(args.encoder)
     arrays = load_pooled(meta["datasets"]).restrict_classes(meta["seen_classes"])
@@ -90,9 +85,9 @@ def run_train(args) -> int:
     features = extract_features(encoder, arrays.x)
     masked = extract_features(encoder, arrays.x, mask_keyframes="zero")
     use_descriptions = args.descriptions or args.mixed_text
-    class_text = _class_text(meta["seen_classes"], use_descriptions, text_encoder)
+    class_text = label_text(text_encoder, meta["seen_classes"], use_descriptions)
     if args.mixed_text:
-        class_text = np.stack([_class_text(meta["seen_classes"], False, text_encoder), class_text])
+        class_text = np.stack([label_text(text_encoder, meta["seen_classes"], False), class_text])
     # The seen-class validation clips the encoder never trained on stay out of the head too: the softmax
     # temperature is fitted on them, so live probabilities are calibrated on clips neither part has seen.
     pretrain = meta["pretrain_config"]
@@ -128,6 +123,7 @@ def run_eval(args) -> int:
     from core.text import TextEncoder
     from core.train_head import extract_features, score
     from core.training_data import stratified_holdout
+    from core.zsl_bench import label_text
 
     model = load_model(args.model)
     meta = model.metadata
@@ -136,8 +132,8 @@ def run_eval(args) -> int:
         print(f"{args.model} was trained on all classes: no unseen classes to evaluate on")
         return 2
     arrays = load_pooled(meta.metrics["datasets"])
-    text = _class_text(list(meta.seen_classes) + unseen_names, meta.text_use_descriptions,
-                       TextEncoder(meta.text_model))
+    text = label_text(TextEncoder(meta.text_model), list(meta.seen_classes) + unseen_names,
+                      meta.text_use_descriptions)
     num_seen = len(meta.seen_classes)
     unseen = arrays.restrict_classes(unseen_names)
     result = {"zsl": zsl_metrics(score(model.head, extract_features(model.encoder, unseen.x), text[num_seen:]),
