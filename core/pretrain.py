@@ -23,6 +23,8 @@ class PretrainConfig:
     augment: bool = True  # core.augment's live-input augmentation during training
     seed: int = 0
     threads: int = 0  # torch intra-op threads, 0 = torch's default
+    device: str = ""  # torch device for training; "" = CUDA when present, else CPU
+    mirror: bool = False  # left/right-mirror half of the clips of classes whose names name no side
     extra: dict = field(default_factory=dict)  # free-form, recorded in the checkpoint
 
 
@@ -32,11 +34,38 @@ def _batches(num_rows: int, batch_size: int, rng: np.random.Generator | None):
         yield order[start:start + batch_size]
 
 
+SIDE_WORDS = ("left", "right", "clockwise")  # a mirrored clip of such a class shows another class
+
+
+def training_device(requested: str = "") -> torch.device:
+    """The device named, or CUDA when present, else CPU."""
+    return torch.device(requested or ("cuda" if torch.cuda.is_available() else "cpu"))
+
+
+def mirrorable_classes(class_names: list[str]) -> np.ndarray:
+    """(C,) bool: the class keeps its name when mirrored left/right (its name names no side or direction)."""
+    return np.array([not any(word in name.lower() for word in SIDE_WORDS) for name in class_names])
+
+
+def mirror_some(batch: torch.Tensor, may_mirror: torch.Tensor, generator: torch.Generator) -> torch.Tensor:
+    """Mirror each clip whose may_mirror flag is set with probability 1/2."""
+    from core.augment import mirror
+
+    flip = may_mirror & (torch.rand(len(batch), generator=generator) < 0.5).to(may_mirror.device)
+    if not bool(flip.any()):
+        return batch
+    batch = batch.clone()
+    batch[flip] = mirror(batch[flip])
+    return batch
+
+
 @torch.inference_mode()
 def classify(encoder, x: np.ndarray, batch_size: int = 256) -> np.ndarray:
     """(N,) predicted class of each clip."""
     encoder.eval()
-    out = [encoder(torch.from_numpy(x[rows])).argmax(dim=1).numpy() for rows in _batches(len(x), batch_size, None)]
+    device = next(encoder.parameters()).device
+    out = [encoder(torch.from_numpy(x[rows]).to(device)).argmax(dim=1).cpu().numpy()
+           for rows in _batches(len(x), batch_size, None)]
     return np.concatenate(out) if out else np.zeros(0, dtype=np.int64)
 
 
@@ -50,16 +79,19 @@ def recalibrate_batchnorm(encoder, x: np.ndarray, batch_size: int = 64) -> None:
         m.reset_running_stats()
         m.momentum = None  # cumulative moving average
     encoder.train()
+    device = next(encoder.parameters()).device
     for rows in _batches(len(x), batch_size, None):
-        encoder(torch.from_numpy(x[rows]))
+        encoder(torch.from_numpy(x[rows]).to(device))
     for m, momentum in zip(norms, momenta):
         m.momentum = momentum
     encoder.eval()
 
 
 def pretrain_encoder(train_x: np.ndarray, train_y: np.ndarray, val_x: np.ndarray, val_y: np.ndarray,
-                     num_classes: int, config: PretrainConfig, encoder_config=None, progress: bool = True):
-    """Train an ST-GCN classifier; returns (encoder at the best validation epoch, history list of dicts)."""
+                     num_classes: int, config: PretrainConfig, encoder_config=None, progress: bool = True,
+                     class_names: list[str] | None = None):
+    """Train an ST-GCN classifier; returns (encoder at the best validation epoch, on the CPU; history list of
+    dicts). config.mirror needs class_names (which classes keep their name when mirrored)."""
     from tqdm import tqdm
 
     from core.augment import AugmentConfig, augment_batch
@@ -72,7 +104,11 @@ def pretrain_encoder(train_x: np.ndarray, train_y: np.ndarray, val_x: np.ndarray
     generator = torch.Generator().manual_seed(config.seed)
     encoder_config = encoder_config or STGCNConfig()
     encoder_config.num_classes = num_classes
-    encoder = STGCN(encoder_config)
+    device = training_device(config.device)
+    encoder = STGCN(encoder_config).to(device)
+    if config.mirror and class_names is None:
+        raise ValueError("mirroring needs the class names, to know which classes keep theirs when mirrored")
+    may_mirror = torch.from_numpy(mirrorable_classes(class_names)) if config.mirror else None
     optimizer = torch.optim.Adam(encoder.parameters(), lr=config.learning_rate, weight_decay=config.weight_decay)
     steps = config.epochs * max(1, -(-len(train_x) // config.batch_size))
     schedule = torch.optim.lr_scheduler.CosineAnnealingLR(optimizer, T_max=steps)
@@ -84,10 +120,13 @@ def pretrain_encoder(train_x: np.ndarray, train_y: np.ndarray, val_x: np.ndarray
         encoder.train()
         losses, correct = [], 0
         for rows in _batches(len(train_x), config.batch_size, rng):
-            batch = torch.from_numpy(train_x[rows])
+            batch = torch.from_numpy(train_x[rows]).to(device)
+            target = torch.from_numpy(train_y[rows])
+            if may_mirror is not None:
+                batch = mirror_some(batch, may_mirror[target].to(device), generator)
             if config.augment:
                 batch = augment_batch(batch, augment_config, generator)
-            target = torch.from_numpy(train_y[rows])
+            target = target.to(device)
             logits = encoder(batch)
             loss = F.cross_entropy(logits, target, label_smoothing=config.label_smoothing)
             optimizer.zero_grad(set_to_none=True)
@@ -105,5 +144,6 @@ def pretrain_encoder(train_x: np.ndarray, train_y: np.ndarray, val_x: np.ndarray
             best_accuracy, best_state = val_accuracy, copy.deepcopy(encoder.state_dict())
     encoder.load_state_dict(best_state)
     recalibrate_batchnorm(encoder, train_x, config.batch_size)
+    encoder = encoder.cpu()
     log.info("pretrained: best seen-class validation accuracy %.3f", best_accuracy)
     return encoder, history

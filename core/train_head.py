@@ -20,6 +20,7 @@ class HeadTrainConfig:
     weight_decay: float = 0.0
     warmup_epochs: int = 5  # linear warm-up, then cosine annealing (official: 15 warm-up epochs)
     seed: int = 0
+    device: str = ""  # "" = CUDA when present, else CPU
 
 
 @torch.inference_mode()
@@ -29,13 +30,14 @@ def extract_features(encoder, x: np.ndarray, batch_size: int = 256, mask_keyfram
     from core.motion import mask_keyframes_torch
 
     encoder.eval()
+    device = next(encoder.parameters()).device
     generator = torch.Generator().manual_seed(0)
     out = []
     for start in range(0, len(x), batch_size):
         batch = torch.from_numpy(np.ascontiguousarray(x[start:start + batch_size]))
         if mask_keyframes:
             batch = mask_keyframes_torch(batch, num_keyframes, method=mask_keyframes, generator=generator)
-        out.append(encoder.forward_features(batch).float().numpy())
+        out.append(encoder.forward_features(batch.to(device)).float().cpu().numpy())
     return np.concatenate(out) if out else np.zeros((0, encoder.config.feature_dim), dtype=np.float32)
 
 
@@ -61,21 +63,26 @@ def build_head(method: str, visual_dim: int, text_dim: int, head_config=None):
 def train_head(features: np.ndarray, masked_features: np.ndarray | None, labels: np.ndarray,
                class_text: np.ndarray, config: HeadTrainConfig, head_config=None, progress: bool = True):
     """Fit a head on (N, d_v) features with labels (N,) indexing class_text (C, d_s), or (K, C, d_s) for K
-    phrasings of every class (e.g. names alone and names with descriptions), one drawn per batch so the head
-    learns to read all of them. Keeps the last epoch:
-    no model selection on unseen classes. Returns (head in eval mode, per-epoch mean losses)."""
+    phrasings of every class (e.g. names alone and names with descriptions), one drawn per class and batch so
+    the head learns to read and to compare all of them. Keeps the last epoch:
+    no model selection on unseen classes. Returns (head in eval mode on the CPU, per-epoch mean losses)."""
     from tqdm import tqdm
+
+    from core.pretrain import training_device
 
     torch.manual_seed(config.seed)
     rng = np.random.default_rng(config.seed)
     class_text = class_text if class_text.ndim == 3 else class_text[None]
-    head = build_head(config.method, features.shape[1], class_text.shape[-1], head_config)
-    v_all = torch.from_numpy(np.ascontiguousarray(features, dtype=np.float32))
-    masked_all = None if masked_features is None else torch.from_numpy(np.ascontiguousarray(masked_features, dtype=np.float32))
+    device = training_device(config.device)
+    head = build_head(config.method, features.shape[1], class_text.shape[-1], head_config).to(device)
+    v_all = torch.from_numpy(np.ascontiguousarray(features, dtype=np.float32)).to(device)
+    masked_all = None if masked_features is None else torch.from_numpy(
+        np.ascontiguousarray(masked_features, dtype=np.float32)).to(device)
     if config.method == "smie" and masked_all is None:
         raise ValueError("SMIE's temporal term needs the features of keyframe-masked clips")
-    labels_all = torch.from_numpy(np.asarray(labels, dtype=np.int64))
-    text = torch.from_numpy(np.ascontiguousarray(class_text, dtype=np.float32))
+    labels_all = torch.from_numpy(np.asarray(labels, dtype=np.int64)).to(device)
+    text = torch.from_numpy(np.ascontiguousarray(class_text, dtype=np.float32)).to(device)
+    class_index = torch.arange(text.shape[1], device=device)
     optimizer = torch.optim.Adam(head.parameters(), lr=config.learning_rate, weight_decay=config.weight_decay)
     batches_per_epoch = max(1, -(-len(v_all) // config.batch_size))
     total_steps, warmup_steps = config.epochs * batches_per_epoch, config.warmup_epochs * batches_per_epoch
@@ -93,11 +100,13 @@ def train_head(features: np.ndarray, masked_features: np.ndarray | None, labels:
         losses = []
         order = rng.permutation(len(v_all))
         for start in range(0, len(v_all), config.batch_size):
-            rows = torch.from_numpy(order[start:start + config.batch_size])
+            rows = torch.from_numpy(order[start:start + config.batch_size]).to(device)
             if len(rows) < 2:
                 continue  # negatives need a second clip
             v_masked = masked_all[rows] if masked_all is not None else None
-            phrasing = text[rng.integers(len(text))]
+            # each class in its own randomly drawn phrasing, so the head also learns to rank a described label
+            # against an undescribed one: a user's list mixes both
+            phrasing = text[torch.from_numpy(rng.integers(len(text), size=text.shape[1])).to(device), class_index]
             loss, _ = head.loss(v_all[rows], phrasing, labels_all[rows], v_masked)
             optimizer.zero_grad(set_to_none=True)
             loss.backward()
@@ -105,8 +114,7 @@ def train_head(features: np.ndarray, masked_features: np.ndarray | None, labels:
             schedule.step()
             losses.append(loss.item())
         history.append(float(np.mean(losses)) if losses else float("nan"))
-    head.eval()
-    return head, history
+    return head.cpu().eval(), history
 
 
 @torch.inference_mode()

@@ -95,3 +95,36 @@ def test_head_learns_every_phrasing_it_is_given():
                          HeadTrainConfig(method="smie", epochs=40, batch_size=16, learning_rate=1e-3), progress=False)
     for text in (names, described):
         assert (score(head, features, text).argmax(axis=1) == labels).mean() > 0.9
+
+
+def test_head_ranks_described_labels_against_undescribed_ones():
+    """A user's list mixes preset labels (with descriptions) and typed ones (names only): scores across the two
+    phrasings must be comparable, so training draws a phrasing per class, not one per batch."""
+    torch.manual_seed(0)
+    rng = np.random.default_rng(0)
+    names, described = rng.normal(size=(2, 4, 16)).astype(np.float32)
+    labels = np.repeat(np.arange(4), 20)
+    features = (rng.normal(size=(80, 32)) + 5 * np.eye(4, 32)[labels]).astype(np.float32)
+    head, _ = train_head(features, features * 0.5, labels, np.stack([names, described]),
+                         HeadTrainConfig(method="smie", epochs=60, batch_size=16, learning_rate=1e-3), progress=False)
+    for mix in ([0, 1, 0, 1], [1, 0, 0, 1], [1, 1, 1, 0]):
+        text = np.stack([(names, described)[k][c] for c, k in enumerate(mix)])
+        assert (score(head, features, text).argmax(axis=1) == labels).mean() > 0.9, mix
+
+
+def test_mirroring_keeps_labels_true():
+    from core.augment import mirror
+    from core.pretrain import mirror_some, mirrorable_classes
+
+    names = ["wave the right hand", "clap", "draw circle (counter clockwise)", "Left kick", "jump"]
+    assert mirrorable_classes(names).tolist() == [False, True, False, False, True]
+    x = torch.from_numpy(_moving_arm_clips(4, seed=2)[0])
+    may = torch.tensor([True, False] * 6)
+    out = mirror_some(x, may, torch.Generator().manual_seed(0))
+    flipped = [i for i in range(12) if not torch.equal(out[i], x[i])]
+    assert flipped and set(flipped) <= {i for i in range(12) if may[i]}
+    for i in flipped:
+        assert torch.equal(out[i], mirror(x[i:i + 1])[0])
+    with pytest.raises(ValueError, match="class names"):
+        pretrain_encoder(x.numpy(), np.zeros(12, np.int64), x.numpy()[:2], np.zeros(2, np.int64), 1,
+                         PretrainConfig(epochs=1, mirror=True), progress=False)

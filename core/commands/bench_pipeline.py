@@ -21,6 +21,8 @@ def add_parser(subparsers):
     parser.add_argument("--window", type=float, default=2.0, help="seconds per window (default 2.0)")
     parser.add_argument("--stride", type=float, default=0.2, help="seconds between windows (default 0.2)")
     parser.add_argument("--device", default=None, help="torch device (default: cuda when available, else cpu)")
+    parser.add_argument("--pose-workers", type=int, default=None,
+                        help="MediaPipe estimators on alternate frames (default: 2 with two cores or more)")
     parser.add_argument("--json", action="store_true", help="print one JSON object")
     parser.set_defaults(run=run)
 
@@ -77,7 +79,7 @@ def peak_rss_mb() -> float | None:
 
 
 def bench_pipeline(source_spec: str, model_dir, num_labels: int = 120, window: float = 2.0, stride: float = 0.2,
-                   device: str | None = None) -> dict:
+                   device: str | None = None, pose_workers: int | None = None) -> dict:
     """Run the pipeline once over `source_spec` at full speed, scoring every stride; returns the report dict."""
     from core.live_engine import EngineConfig, LiveEngine, load_recognizer
     from core.live_scorer import LiveScorer, ScorerConfig
@@ -89,7 +91,7 @@ def bench_pipeline(source_spec: str, model_dir, num_labels: int = 120, window: f
     config = ScorerConfig(window_seconds=window, stride_seconds=stride, min_coverage=0.0, min_motion=0.0)
     results, errors, frames_pose_ms = [], [], []
     scorer = LiveScorer(recognizer, labels, config, on_result=results.append, on_error=errors.append)
-    source = open_source(source_spec, realtime=False)
+    source = open_source(source_spec, realtime=False, pose_workers=pose_workers)
     engine = LiveEngine(source, scorer, EngineConfig(realtime=False),
                         on_frame=lambda frame: frames_pose_ms.append(frame.pose_ms), on_error=errors.append)
     start = time.perf_counter()
@@ -104,6 +106,7 @@ def bench_pipeline(source_spec: str, model_dir, num_labels: int = 120, window: f
     fps = source.fps or 30.0
     return {
         "source": str(source_spec), "device": recognizer.device, "labels": num_labels,
+        "pose_workers": getattr(source, "pose_workers", None),
         "frames": len(frames_pose_ms), "results": len(results), "scored": len(scored), "errors": len(errors),
         "wall_s": round(wall, 2), "fps": round(len(frames_pose_ms) / wall, 1) if wall > 0 else None,
         "pose_ms": percentiles(frames_pose_ms), "scorer_ms": percentiles(scorer_ms),
@@ -123,7 +126,8 @@ def run(args) -> int:
     try:
         with tempfile.TemporaryDirectory(prefix="smie-random-model-") as scratch:
             model_dir = save_random_model(scratch) if args.random_model else args.model
-            report = bench_pipeline(args.source, model_dir, args.labels, args.window, args.stride, args.device)
+            report = bench_pipeline(args.source, model_dir, args.labels, args.window, args.stride, args.device,
+                                    args.pose_workers)
     except (ModelNotFoundError, SourceError, RuntimeError) as error:
         print(f"smie bench-pipeline: {error}", file=sys.stderr)
         return 2

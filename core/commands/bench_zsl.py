@@ -10,14 +10,52 @@ def add_parser(subparsers) -> None:
     parser.add_argument("--splits", default="ru5,ru9,ru13", help="comma-separated split names ('' with --pooled: "
                                                                  "the pooled setting only)")
     parser.add_argument("--seeds", type=int, default=1, help="seeds per split (mean and std are reported)")
+    parser.add_argument("--first-seed", type=int, default=0, help="seeds run are first-seed .. first-seed+seeds-1")
     parser.add_argument("--methods", default="devise,relationnet,revise,smie_no_temporal,smie,smie_desc")
     parser.add_argument("--pooled", action="store_true",
                         help="add the pooled setting: pretrain on MSR+UTKinect+GTU+NTU samples, test on UTD-MHAD classes none contains")
+    parser.add_argument("--ablation", action="store_true",
+                        help="ablation table: SMIE with one lever added per row, then the baselines with all of them")
+    parser.add_argument("--text", default="names", choices=["names", "descriptions", "mixed"],
+                        help="label text of the methods that do not fix their own (mixed: trained on names and "
+                             "descriptions, tested on descriptions)")
+    parser.add_argument("--pool-seen", action="store_true",
+                        help="also train on the other datasets' classes that are not and do not cover an unseen class")
+    parser.add_argument("--device", default="", help="torch device for training (default: cuda when present)")
+    parser.add_argument("--merge", nargs="+", type=Path, default=None, metavar="JSON",
+                        help="merge the summaries of runs with different seeds into one table (no training)")
     parser.add_argument("--pretrain-epochs", type=int, default=None)
     parser.add_argument("--head-epochs", type=int, default=None)
     parser.add_argument("--json", dest="json_path", type=Path, default=None, help="write the summary JSON here")
     parser.add_argument("--no-progress", action="store_true")
     parser.set_defaults(run=run)
+
+
+def merge_summaries(paths: list[Path]) -> dict:
+    """{method: {split: [top1 fractions]}} of several summary JSONs (their per-seed "runs", in percent)."""
+    runs: dict = {}
+    for path in paths:
+        try:
+            summary = json.loads(path.read_text())
+        except (OSError, json.JSONDecodeError) as error:
+            raise ValueError(f"{path}: not a bench-zsl summary JSON ({error})") from error
+        for method, per_split in summary.items():
+            for split, cell in per_split.items():
+                if not isinstance(cell, dict) or "runs" not in cell:
+                    raise ValueError(f"{path}: {method}/{split} has no 'runs' list")
+                runs.setdefault(method, {}).setdefault(split, []).extend(v / 100 for v in cell["runs"])
+    return runs
+
+
+def write_results(summary: dict, details: dict | None, columns: list[str], json_path: Path | None) -> None:
+    from core.zsl_bench import markdown_table
+
+    print(markdown_table(summary, columns))
+    if json_path:
+        json_path.parent.mkdir(parents=True, exist_ok=True)
+        json_path.write_text(json.dumps(summary, indent=2))
+        if details is not None:
+            json_path.with_suffix(".details.json").write_text(json.dumps(details, indent=2, default=str))
 
 
 def run(args) -> int:
@@ -26,17 +64,27 @@ def run(args) -> int:
     from core.protocols import utd_mhad_split
     from core.text import TextEncoder
     from core.training_data import load_arrays
-    from core.zsl_bench import BENCH_METHODS, BenchConfig, markdown_table, run_pooled, run_split, summarise
+    from core.zsl_bench import BENCH_METHODS, POOL_DATASETS, BenchConfig, run_pooled, run_split, summarise
 
+    if args.merge:
+        try:
+            runs = merge_summaries(args.merge)
+        except ValueError as error:
+            print(error)
+            return 2
+        columns = list(dict.fromkeys(split for per_split in runs.values() for split in per_split))
+        write_results(summarise(runs), None, columns, args.json_path)
+        return 0
     methods = tuple(m.strip() for m in args.methods.split(",") if m.strip())
     unknown = [m for m in methods if m not in BENCH_METHODS]
     if unknown:
         print(f"unknown methods {unknown}; known: {list(BENCH_METHODS)}")
         return 2
+    pretrain = {"device": args.device, **({"epochs": args.pretrain_epochs} if args.pretrain_epochs else {})}
+    head = {"device": args.device, **({"epochs": args.head_epochs} if args.head_epochs else {})}
     config = BenchConfig(dataset=args.dataset, splits=tuple(s for s in args.splits.split(",") if s), seeds=args.seeds,
-                         methods=methods,
-                         pretrain={"epochs": args.pretrain_epochs} if args.pretrain_epochs else {},
-                         head={"epochs": args.head_epochs} if args.head_epochs else {})
+                         first_seed=args.first_seed, methods=methods, pretrain=pretrain, head=head, text=args.text,
+                         pool_seen=args.pool_seen)
     root = data_root()
     if not (root / args.dataset).is_dir():
         print(f"dataset folder {root / args.dataset} not found (set SMIE_DATA)")
@@ -44,26 +92,38 @@ def run(args) -> int:
     text_encoder = TextEncoder()
     arrays = load_arrays(args.dataset)
     class_names = list(load_dataset(args.dataset).class_names)
+    splits = [utd_mhad_split(class_names, name, root / args.dataset / "splits") for name in config.splits]
+    pool_arrays = None
+    if args.pool_seen or args.ablation:
+        from core.experiment import load_pooled
+
+        pool_arrays = load_pooled(list(POOL_DATASETS))
+    seeds = range(config.first_seed, config.first_seed + config.seeds)
+    if args.ablation:
+        from core.zsl_ablation import run_ablation
+
+        def save_so_far(runs, details):
+            if args.json_path:
+                args.json_path.parent.mkdir(parents=True, exist_ok=True)
+                args.json_path.write_text(json.dumps(summarise(runs), indent=2))
+
+        runs, details = run_ablation(arrays, splits, config, text_encoder, pool_arrays, not args.no_progress,
+                                     save_so_far)
+        write_results(summarise(runs), details, [split.name for split in splits], args.json_path)
+        return 0
     runs: dict = {m: {} for m in methods}
     details = {}
-    for split_name in config.splits:
-        split = utd_mhad_split(class_names, split_name, root / args.dataset / "splits")
-        for seed in range(config.seeds):
-            result = run_split(arrays, split, seed, config, text_encoder, progress=not args.no_progress)
-            details[f"{split_name}/seed{seed}"] = result
+    for split in splits:
+        for seed in seeds:
+            result = run_split(arrays, split, seed, config, text_encoder, not args.no_progress, pool_arrays)
+            details[f"{split.name}/seed{seed}"] = result
             for method, metrics in result["methods"].items():
-                runs[method].setdefault(split_name, []).append(metrics["top1"])
+                runs[method].setdefault(split.name, []).append(metrics["top1"])
     if args.pooled:
-        for seed in range(config.seeds):
+        for seed in seeds:
             result = run_pooled(seed, config, text_encoder, progress=not args.no_progress)
             details[f"pooled/seed{seed}"] = result
             for method, metrics in result["methods"].items():
                 runs[method].setdefault("pooled", []).append(metrics["top1"])
-    summary = summarise(runs)
-    columns = list(config.splits) + (["pooled"] if args.pooled else [])
-    print(markdown_table(summary, columns))
-    if args.json_path:
-        args.json_path.parent.mkdir(parents=True, exist_ok=True)
-        args.json_path.write_text(json.dumps(summary, indent=2))
-        args.json_path.with_suffix(".details.json").write_text(json.dumps(details, indent=2, default=str))
+    write_results(summarise(runs), details, [split.name for split in splits] + (["pooled"] if args.pooled else []), args.json_path)
     return 0

@@ -28,6 +28,8 @@ def add_parser(subparsers):
     parser.add_argument("--device", default=None, help="torch device (default: cuda when available, else cpu)")
     parser.add_argument("--pose-model", default=None, help="MediaPipe PoseLandmarker .task file "
                         "(default: the bundled legacy Pose model)")
+    parser.add_argument("--pose-workers", type=int, default=None,
+                        help="MediaPipe estimators on alternate frames (default: 2 with two cores or more)")
     parser.add_argument("--jsonl", action="store_true", help="print one JSON object per result")
     pace = parser.add_mutually_exclusive_group()
     pace.add_argument("--realtime", dest="realtime", action="store_true", default=True,
@@ -68,7 +70,8 @@ def run(args) -> int:
 
     try:
         labels = labels_from_args(args)
-        source = open_source(args.source, realtime=args.realtime, pose_model=args.pose_model)
+        source = open_source(args.source, realtime=args.realtime, pose_model=args.pose_model,
+                             pose_workers=args.pose_workers)
         recognizer = load_recognizer(args.model, args.device)
     except (ModelNotFoundError, SourceError, ValueError) as error:
         print(f"smie run: {error}", file=sys.stderr)

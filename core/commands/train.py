@@ -16,6 +16,9 @@ def add_parser(subparsers) -> None:
     pre.add_argument("--holdout", default=None, help="comma-separated class names held out as unseen")
     pre.add_argument("--epochs", type=int, default=None)
     pre.add_argument("--seed", type=int, default=0)
+    pre.add_argument("--mirror", action="store_true",
+                     help="left/right-mirror half of the clips of classes whose names name no side")
+    pre.add_argument("--device", default="", help="torch device (default: cuda when present, else cpu)")
     pre.add_argument("--out", type=Path, required=True, help="folder for encoder.safetensors + encoder.json")
     pre.set_defaults(run=run_pretrain)
 
@@ -28,6 +31,9 @@ def add_parser(subparsers) -> None:
                             "description are read as well as described ones (implies --descriptions)")
     train.add_argument("--epochs", type=int, default=None)
     train.add_argument("--seed", type=int, default=0)
+    train.add_argument("--negatives", default="roll", choices=["roll", "all"],
+                       help="SMIE negatives: the next clip in the batch (roll, official) or every other-class pair")
+    train.add_argument("--device", default="", help="torch device (default: cuda when present, else cpu)")
     train.add_argument("--out", type=Path, required=True, help="model folder (weights.safetensors + model.json)")
     train.set_defaults(run=run_train)
 
@@ -47,11 +53,12 @@ def run_pretrain(args) -> int:
     split = choose_split(arrays, args.protocol, args.holdout)
     seen_names = split.seen_names if split else list(arrays.class_names)
     seen = arrays.restrict_classes(seen_names)
-    config = PretrainConfig(seed=args.seed, **({"epochs": args.epochs} if args.epochs else {}))
+    config = PretrainConfig(seed=args.seed, mirror=args.mirror, device=args.device,
+                            **({"epochs": args.epochs} if args.epochs else {}))
     train_rows, val_rows = stratified_holdout(seen.labels, config.validation_fraction, args.seed)
     started = time.perf_counter()
     encoder, history = pretrain_encoder(seen.x[train_rows], seen.labels[train_rows], seen.x[val_rows],
-                                        seen.labels[val_rows], len(seen_names), config)
+                                        seen.labels[val_rows], len(seen_names), config, class_names=seen_names)
     seconds = time.perf_counter() - started
     best = max(history, key=lambda r: r["val_acc"])
     save_encoder(args.out, encoder, {
@@ -80,7 +87,8 @@ def run_train(args) -> int:
     encoder, meta = load_encoder(args.encoder)
     arrays = load_pooled(meta["datasets"]).restrict_classes(meta["seen_classes"])
     text_encoder = TextEncoder()
-    config = HeadTrainConfig(method=args.method, seed=args.seed, **({"epochs": args.epochs} if args.epochs else {}))
+    config = HeadTrainConfig(method=args.method, seed=args.seed, device=args.device,
+                             **({"epochs": args.epochs} if args.epochs else {}))
     started = time.perf_counter()
     features = extract_features(encoder, arrays.x)
     masked = extract_features(encoder, arrays.x, mask_keyframes="zero")
@@ -92,8 +100,13 @@ def run_train(args) -> int:
     # temperature is fitted on them, so live probabilities are calibrated on clips neither part has seen.
     pretrain = meta["pretrain_config"]
     train_rows, val_rows = stratified_holdout(arrays.labels, pretrain["validation_fraction"], pretrain["seed"])
+    head_config = None
+    if args.method.startswith("smie"):
+        from core.smie import SMIEConfig
+
+        head_config = SMIEConfig(visual_dim=features.shape[1], text_dim=class_text.shape[-1], negatives=args.negatives)
     head, history = train_head(features[train_rows], masked[train_rows], arrays.labels[train_rows], class_text,
-                               config)
+                               config, head_config)
     described = class_text[-1] if class_text.ndim == 3 else class_text  # how live labels are embedded
     val_scores = score(head, features[val_rows], described)
     temperature = fit_temperature(val_scores, arrays.labels[val_rows])
@@ -103,7 +116,8 @@ def run_train(args) -> int:
         text_model=text_encoder.name, text_dim=text_encoder.dim, preprocess=asdict(PreprocessConfig()),
         seen_classes=meta["seen_classes"], text_templates=list(DEFAULT_TEMPLATES),
         text_use_descriptions=use_descriptions,
-        hyperparameters={"pretrain": meta["pretrain_config"], "head": asdict(config), "mixed_text": args.mixed_text},
+        hyperparameters={"pretrain": meta["pretrain_config"], "head": asdict(config), "mixed_text": args.mixed_text,
+                         "negatives": args.negatives},
         metrics={"pretrain_best_val_acc": meta["best_val_acc"], "unseen_classes": meta["unseen_classes"],
                  "split": meta["split"], "datasets": meta["datasets"], "head_seconds": seconds,
                  "pretrain_seconds": meta["seconds"], "final_loss": history[-1], "temperature": temperature,

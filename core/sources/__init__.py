@@ -8,7 +8,7 @@ from core.sources.replay import REPLAY_SUFFIXES
 __all__ = ["Frame", "Source", "SourceError", "open_source", "describe_specs"]
 
 # Which options each kind of source takes; others are ignored for that kind (e.g. realtime for a camera).
-_CAMERA_OPTIONS = {"pose_model", "model_complexity", "keep_image"}
+_CAMERA_OPTIONS = {"pose_model", "model_complexity", "keep_image", "pose_workers"}
 _VIDEO_OPTIONS = _CAMERA_OPTIONS | {"realtime"}
 _REPLAY_OPTIONS = {"realtime", "loop"}
 _ALL_OPTIONS = _VIDEO_OPTIONS | _REPLAY_OPTIONS
@@ -25,7 +25,8 @@ def open_source(spec: str, **options) -> Source:
     spec: camera index ("0"), video file, .skeleton / .npz file, "kinect2" or "azure".
     options: realtime (files: keep the recorded pace, default True), loop (replays), pose_model (a MediaPipe
     .task file; default: the bundled legacy Pose model), model_complexity (legacy Pose: 0, 1, 2),
-    keep_image (attach the BGR image to frames, default True).
+    keep_image (attach the BGR image to frames, default True), pose_workers (pose estimators working on
+    alternate frames; default 2 on a machine with two cores or more).
     """
     unknown = set(options) - _ALL_OPTIONS
     if unknown:

@@ -1,0 +1,61 @@
+"""Zero-shot ablation: each row adds one lever to the row above, measured on the same splits and seeds."""
+
+import copy
+import logging
+
+log = logging.getLogger(__name__)
+
+# (row name, BenchConfig changes added to every row before it). Dict-valued fields are merged, not replaced.
+ABLATION_STEPS = (
+    ("SMIE, UTD-MHAD seen classes only", {}),
+    ("+ seen classes of every other dataset", {"pool_seen": True}),
+    ("+ descriptions (trained on names and descriptions)", {"text": "mixed"}),
+    ("+ all other-class negatives", {"smie": {"negatives": "all"}}),
+    ("+ left/right mirroring of side-free classes", {"pretrain": {"mirror": True}}),
+)
+COMPARED_METHODS = ("devise", "relationnet", "revise", "smie_no_temporal")  # run with every lever of the last row
+
+
+def ablation_configs(base):
+    """[(row name, method key, BenchConfig)] cumulative over ABLATION_STEPS; the last step also runs the
+    baselines with the same levers, so the comparison between methods is like for like."""
+    rows, config = [], copy.deepcopy(base)
+    for step_number, (name, changes) in enumerate(ABLATION_STEPS):
+        config = copy.deepcopy(config)
+        for key, value in changes.items():
+            if isinstance(value, dict):
+                getattr(config, key).update(value)
+            else:
+                setattr(config, key, value)
+        last = step_number == len(ABLATION_STEPS) - 1
+        methods = ("smie",) + (COMPARED_METHODS if last else ())
+        config.methods = methods
+        rows.append((name, config))
+    return rows
+
+
+def row_label(row_name: str, method: str, last_row: bool) -> str:
+    return row_name if method == "smie" else f"{method} with every lever above"
+
+
+def run_ablation(arrays, splits, base, text_encoder, pool_arrays, progress: bool = True,
+                 on_result=None) -> tuple[dict, dict]:
+    """({row label: {split: [top1 per seed]}}, details) for every row, split and seed in base.first_seed...;
+    on_result(runs, details) after each, so a long run leaves its results so far."""
+    from core.zsl_bench import run_split
+
+    rows = ablation_configs(base)
+    runs, details = {}, {}
+    for row_number, (name, config) in enumerate(rows):
+        last_row = row_number == len(rows) - 1
+        for split in splits:
+            for seed in range(config.first_seed, config.first_seed + config.seeds):
+                result = run_split(arrays, split, seed, config, text_encoder, progress, pool_arrays)
+                details[f"{name}/{split.name}/seed{seed}"] = result
+                for method, metrics in result["methods"].items():
+                    label = row_label(name, method, last_row)
+                    runs.setdefault(label, {}).setdefault(split.name, []).append(metrics["top1"])
+                log.info("ablation %s %s seed %d done", name, split.name, seed)
+                if on_result is not None:
+                    on_result(runs, details)
+    return runs, details

@@ -1,0 +1,54 @@
+"""Zero-shot ablation rows, pooled seen classes of a split, and merging per-seed benchmark summaries."""
+
+import json
+
+import numpy as np
+import pytest
+
+from core.commands.bench_zsl import merge_summaries
+from core.protocols import Split
+from core.training_data import TrainingArrays
+from core.zsl_ablation import ABLATION_STEPS, COMPARED_METHODS, ablation_configs
+from core.zsl_bench import BenchConfig, seen_training_set, summarise
+
+
+def _arrays(names, per_class=2):
+    labels = np.repeat(np.arange(len(names)), per_class)
+    n = len(labels)
+    return TrainingArrays(np.zeros((n, 3, 50, 25, 2), np.float32), labels, list(names), np.full(n, -1),
+                          np.asarray(["d"] * n), [f"clip{i}" for i in range(n)])
+
+
+def test_ablation_rows_add_one_lever_each_and_compare_methods_last():
+    rows = ablation_configs(BenchConfig(seeds=3, pretrain={"epochs": 7}))
+    assert [name for name, _ in rows] == [name for name, _ in ABLATION_STEPS]
+    first, last = rows[0][1], rows[-1][1]
+    assert not first.pool_seen and first.text == "names" and first.smie == {} and first.methods == ("smie",)
+    assert last.pool_seen and last.text == "mixed" and last.smie == {"negatives": "all"}
+    assert last.pretrain == {"epochs": 7, "mirror": True} and last.seeds == 3
+    assert last.methods == ("smie",) + COMPARED_METHODS
+    assert "mirror" not in rows[-2][1].pretrain, "a later lever must not leak into an earlier row"
+
+
+def test_pooled_seen_classes_leave_out_every_class_that_is_or_covers_an_unseen_one():
+    utd = _arrays(["right hand draw x", "walking in place", "arm curl (two arms)"])
+    others = _arrays(["draw x", "walk", "jump", "Arm Curl (two arms)"])
+    split = Split("t", tuple(utd.class_names), (0, 2))  # unseen: draw x (covered by "draw x"), arm curl
+    seen, names = seen_training_set(utd, split, others)
+    assert names == ["walking in place", "walk", "jump"]
+    assert len(seen.x) == 6 and seen.labels.tolist() == [0, 0, 1, 1, 2, 2]
+    alone, alone_names = seen_training_set(utd, split)
+    assert alone_names == ["walking in place"] and len(alone.x) == 2
+
+
+def test_merge_summaries_pools_the_seeds_of_several_runs(tmp_path):
+    a, b = tmp_path / "a.json", tmp_path / "b.json"
+    a.write_text(json.dumps(summarise({"smie": {"ru5": [0.5]}})))
+    b.write_text(json.dumps(summarise({"smie": {"ru5": [0.3, 0.4]}, "devise": {"ru5": [0.2]}})))
+    merged = summarise(merge_summaries([a, b]))
+    assert merged["smie"]["ru5"]["runs"] == [50.0, 30.0, 40.0] and merged["smie"]["ru5"]["mean"] == 40.0
+    assert merged["devise"]["ru5"]["runs"] == [20.0]
+    bad = tmp_path / "bad.json"
+    bad.write_text("{not json")
+    with pytest.raises(ValueError, match="bad.json"):
+        merge_summaries([a, bad])
