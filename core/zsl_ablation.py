@@ -5,29 +5,32 @@ import logging
 
 log = logging.getLogger(__name__)
 
-# (row name, BenchConfig changes added to every row before it). Dict-valued fields are merged, not replaced.
-ABLATION_STEPS = (
-    ("SMIE, UTD-MHAD seen classes only", {}),
-    ("+ seen classes of every other dataset", {"pool_seen": True}),
-    ("+ descriptions (trained on names and descriptions)", {"text": "mixed"}),
-    ("+ all other-class negatives", {"smie": {"negatives": "all"}}),
-    ("+ left/right mirroring of side-free classes", {"pretrain": {"mirror": True}}),
-)
+# key -> (row name, BenchConfig changes added to every row before it). Dict-valued fields are merged.
+ABLATION_STEPS = {
+    "base": ("SMIE, UTD-MHAD seen classes only", {}),
+    "pool": ("+ seen classes of every other dataset", {"pool_seen": True}),
+    "descriptions": ("+ descriptions (trained on names and descriptions)", {"text": "mixed"}),
+    "negatives": ("+ all other-class negatives", {"smie": {"negatives": "all"}}),
+    "mirror": ("+ left/right mirroring of side-free classes", {"pretrain": {"mirror": True}}),
+}
 COMPARED_METHODS = ("devise", "relationnet", "revise", "smie_no_temporal")  # run with every lever of the last row
 
 
-def ablation_configs(base):
-    """[(row name, method key, BenchConfig)] cumulative over ABLATION_STEPS; the last step also runs the
-    baselines with the same levers, so the comparison between methods is like for like."""
+def ablation_configs(base, steps: tuple[str, ...] = tuple(ABLATION_STEPS)):
+    """[(row name, BenchConfig)] cumulative over the chosen ABLATION_STEPS keys, in order; the last step also
+    runs the baselines with the same levers, so the comparison between methods is like for like."""
+    unknown = [key for key in steps if key not in ABLATION_STEPS]
+    if unknown or not steps:
+        raise ValueError(f"unknown ablation steps {unknown}; known: {list(ABLATION_STEPS)}")
     rows, config = [], copy.deepcopy(base)
-    for step_number, (name, changes) in enumerate(ABLATION_STEPS):
+    for step_number, (name, changes) in enumerate(ABLATION_STEPS[key] for key in steps):
         config = copy.deepcopy(config)
         for key, value in changes.items():
             if isinstance(value, dict):
                 getattr(config, key).update(value)
             else:
                 setattr(config, key, value)
-        last = step_number == len(ABLATION_STEPS) - 1
+        last = step_number == len(steps) - 1
         methods = ("smie",) + (COMPARED_METHODS if last else ())
         config.methods = methods
         rows.append((name, config))
@@ -39,12 +42,12 @@ def row_label(row_name: str, method: str, last_row: bool) -> str:
 
 
 def run_ablation(arrays, splits, base, text_encoder, pool_arrays, progress: bool = True,
-                 on_result=None) -> tuple[dict, dict]:
+                 on_result=None, steps: tuple[str, ...] = tuple(ABLATION_STEPS)) -> tuple[dict, dict]:
     """({row label: {split: [top1 per seed]}}, details) for every row, split and seed in base.first_seed...;
     on_result(runs, details) after each, so a long run leaves its results so far."""
     from core.zsl_bench import run_split
 
-    rows = ablation_configs(base)
+    rows = ablation_configs(base, steps)
     runs, details = {}, {}
     for row_number, (name, config) in enumerate(rows):
         last_row = row_number == len(rows) - 1

@@ -21,13 +21,17 @@ def _arrays(names, per_class=2):
 
 def test_ablation_rows_add_one_lever_each_and_compare_methods_last():
     rows = ablation_configs(BenchConfig(seeds=3, pretrain={"epochs": 7}))
-    assert [name for name, _ in rows] == [name for name, _ in ABLATION_STEPS]
+    assert [name for name, _ in rows] == [name for name, _ in ABLATION_STEPS.values()]
     first, last = rows[0][1], rows[-1][1]
     assert not first.pool_seen and first.text == "names" and first.smie == {} and first.methods == ("smie",)
     assert last.pool_seen and last.text == "mixed" and last.smie == {"negatives": "all"}
     assert last.pretrain == {"epochs": 7, "mirror": True} and last.seeds == 3
     assert last.methods == ("smie",) + COMPARED_METHODS
     assert "mirror" not in rows[-2][1].pretrain, "a later lever must not leak into an earlier row"
+    chosen = ablation_configs(BenchConfig(), ("base", "negatives", "mirror"))
+    assert [config.pool_seen for _, config in chosen] == [False] * 3 and chosen[1][1].smie == {"negatives": "all"}
+    with pytest.raises(ValueError, match="unknown ablation steps"):
+        ablation_configs(BenchConfig(), ("base", "bones"))
 
 
 def test_pooled_seen_classes_leave_out_every_class_that_is_or_covers_an_unseen_one():

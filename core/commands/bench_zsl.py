@@ -16,6 +16,8 @@ def add_parser(subparsers) -> None:
                         help="add the pooled setting: pretrain on MSR+UTKinect+GTU+NTU samples, test on UTD-MHAD classes none contains")
     parser.add_argument("--ablation", action="store_true",
                         help="ablation table: SMIE with one lever added per row, then the baselines with all of them")
+    parser.add_argument("--ablation-steps", default="base,pool,descriptions,negatives,mirror",
+                        help="levers added row by row, in this order (default: all)")
     parser.add_argument("--text", default="names", choices=["names", "descriptions", "mixed"],
                         help="label text of the methods that do not fix their own (mixed: trained on names and "
                              "descriptions, tested on descriptions)")
@@ -94,21 +96,27 @@ def run(args) -> int:
     class_names = list(load_dataset(args.dataset).class_names)
     splits = [utd_mhad_split(class_names, name, root / args.dataset / "splits") for name in config.splits]
     pool_arrays = None
-    if args.pool_seen or args.ablation:
+    if args.pool_seen or (args.ablation and "pool" in args.ablation_steps):
         from core.experiment import load_pooled
 
         pool_arrays = load_pooled(list(POOL_DATASETS))
     seeds = range(config.first_seed, config.first_seed + config.seeds)
     if args.ablation:
-        from core.zsl_ablation import run_ablation
+        from core.zsl_ablation import ablation_configs, run_ablation
 
         def save_so_far(runs, details):
             if args.json_path:
                 args.json_path.parent.mkdir(parents=True, exist_ok=True)
                 args.json_path.write_text(json.dumps(summarise(runs), indent=2))
 
+        steps = tuple(step.strip() for step in args.ablation_steps.split(",") if step.strip())
+        try:
+            ablation_configs(config, steps)
+        except ValueError as error:
+            print(error)
+            return 2
         runs, details = run_ablation(arrays, splits, config, text_encoder, pool_arrays, not args.no_progress,
-                                     save_so_far)
+                                     save_so_far, steps)
         write_results(summarise(runs), details, [split.name for split in splits], args.json_path)
         return 0
     runs: dict = {m: {} for m in methods}
