@@ -21,16 +21,21 @@ def _smie(*args, env):
 def test_pretrain_train_eval_on_gtu_with_two_classes_held_out(shared_data, tmp_path):
     env = dict(os.environ, SMIE_DATA=str(shared_data), SMIE_CACHE=str(tmp_path / "cache"))
     encoder_dir, model_dir = tmp_path / "encoder", tmp_path / "model"
-    _smie("pretrain", "--datasets", "gtu", "--holdout", "walk,crouch down", "--epochs", "1",
+    _smie("pretrain", "--datasets", "gtu", "--holdout", "walk,crouch down", "--epochs", "1", "--mirror",
           "--out", str(encoder_dir), env=env)
     meta = json.loads((encoder_dir / "encoder.json").read_text())
     assert meta["unseen_classes"] == ["walk", "crouch down"] and len(meta["seen_classes"]) == 12
-    _smie("train", "--encoder", str(encoder_dir), "--method", "smie", "--mixed-text", "--epochs", "2",
+    _smie("train", "--encoder", str(encoder_dir), "--method", "smie", "--mixed-text", "--negatives", "all",
+          "--epochs", "2",
           "--out", str(model_dir), env=env)
     model = load_model(model_dir)
     assert model.metadata.seen_classes == meta["seen_classes"] and model.metadata.text_use_descriptions
+    assert meta["pretrain_config"]["mirror"] and model.metadata.hyperparameters["negatives"] == "all"
     assert model.metadata.metrics["temperature"] > 0 and 0 <= model.metadata.metrics["seen_val_top1"] <= 1
-    result = json.loads(_smie("eval", "--model", str(model_dir), "--json", env=env).strip().splitlines()[-1])
+    png = tmp_path / "confusion.png"
+    result = json.loads(_smie("eval", "--model", str(model_dir), "--json", "--confusion", str(png),
+                              env=env).strip().splitlines()[-1])
+    assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     assert result["zsl"]["n"] == 32 + 38  # walk + crouch down clips
     assert 0 <= result["zsl"]["top1"] <= 1 and result["zsl"]["top5"] == 1.0  # two candidates: always in top 5
     assert set(result["gzsl"]) >= {"seen", "unseen", "harmonic", "gamma"}

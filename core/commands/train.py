@@ -40,6 +40,8 @@ def add_parser(subparsers) -> None:
     evaluate = subparsers.add_parser("eval", help="zero-shot (ZSL) and generalised (GZSL) accuracy of a model")
     evaluate.add_argument("--model", type=Path, required=True)
     evaluate.add_argument("--json", action="store_true", help="print one JSON object")
+    evaluate.add_argument("--confusion", metavar="PNG", type=Path, default=None,
+                          help="write the zero-shot confusion matrix over the unseen classes here")
     evaluate.set_defaults(run=run_eval)
 
 
@@ -150,8 +152,16 @@ def run_eval(args) -> int:
                       meta.text_use_descriptions)
     num_seen = len(meta.seen_classes)
     unseen = arrays.restrict_classes(unseen_names)
-    result = {"zsl": zsl_metrics(score(model.head, extract_features(model.encoder, unseen.x), text[num_seen:]),
-                                 unseen.labels)}
+    unseen_scores = score(model.head, extract_features(model.encoder, unseen.x), text[num_seen:])
+    result = {"zsl": zsl_metrics(unseen_scores, unseen.labels)}
+    if args.confusion:
+        from core.confusion_image import write_confusion_png
+
+        matrix = np.zeros((len(unseen_names), len(unseen_names)), np.int64)
+        np.add.at(matrix, (unseen.labels, unseen_scores.argmax(axis=1)), 1)
+        top1 = 100 * result["zsl"]["top1"]
+        write_confusion_png(args.confusion, matrix, unseen_names,
+                            f"{args.model.name}: zero-shot on {meta.metrics.get('split')}, top-1 {top1:.1f}%")
     # GZSL: seen test clips are the seen-class validation rows the encoder never trained on.
     seen = arrays.restrict_classes(list(meta.seen_classes))
     _, val_rows = stratified_holdout(seen.labels, meta.hyperparameters["pretrain"]["validation_fraction"],
