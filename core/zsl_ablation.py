@@ -37,26 +37,24 @@ def ablation_configs(base, steps: tuple[str, ...] = tuple(ABLATION_STEPS)):
     return rows
 
 
-def row_label(row_name: str, method: str, last_row: bool) -> str:
+def row_label(row_name: str, method: str) -> str:
     return row_name if method == "smie" else f"{method} with every lever above"
 
 
-def run_ablation(arrays, splits, base, text_encoder, pool_arrays, progress: bool = True,
-                 on_result=None, steps: tuple[str, ...] = tuple(ABLATION_STEPS)) -> tuple[dict, dict]:
-    """({row label: {split: [top1 per seed]}}, details) for every row, split and seed in base.first_seed...;
+def run_ablation(arrays, splits, rows, text_encoder, pool_arrays, progress: bool = True,
+                 on_result=None) -> tuple[dict, dict]:
+    """({row label: {split: [top1 per seed]}}, details) for every row of ablation_configs(), split and seed;
     on_result(runs, details) after each, so a long run leaves its results so far."""
     from core.zsl_bench import run_split
 
-    rows = ablation_configs(base, steps)
     runs, details = {}, {}
-    for row_number, (name, config) in enumerate(rows):
-        last_row = row_number == len(rows) - 1
+    for name, config in rows:
         for split in splits:
             for seed in range(config.first_seed, config.first_seed + config.seeds):
                 result = run_split(arrays, split, seed, config, text_encoder, progress, pool_arrays)
                 details[f"{name}/{split.name}/seed{seed}"] = result
                 for method, metrics in result["methods"].items():
-                    label = row_label(name, method, last_row)
+                    label = row_label(name, method)
                     runs.setdefault(label, {}).setdefault(split.name, []).append(metrics["top1"])
                 log.info("ablation %s %s seed %d done", name, split.name, seed)
                 if on_result is not None:

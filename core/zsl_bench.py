@@ -75,14 +75,18 @@ def label_text(text_encoder, names: list[str], use_descriptions: bool) -> np.nda
     return embed_labels(text_encoder, specs, use_descriptions=use_descriptions)
 
 
-def train_and_test_text(text_encoder, seen_names, unseen_names, mode: str) -> tuple[np.ndarray, np.ndarray]:
-    """(seen text (C, D) or (2, C, D) for mixed, unseen text (U, D)) for a text mode."""
+def class_text(text_encoder, names: list[str], mode: str) -> np.ndarray:
+    """Training text of classes for a text mode: (C, D), or (2, C, D) names and descriptions for "mixed"."""
     if mode not in TEXT_MODES:
         raise ValueError(f"unknown text mode {mode!r}; known: {TEXT_MODES}")
-    descriptions = label_text(text_encoder, seen_names, True) if mode != "names" else None
-    names = label_text(text_encoder, seen_names, False) if mode != "descriptions" else None
-    seen = np.stack([names, descriptions]) if mode == "mixed" else (names if mode == "names" else descriptions)
-    return seen, label_text(text_encoder, unseen_names, mode != "names")
+    if mode == "mixed":
+        return np.stack([label_text(text_encoder, names, False), label_text(text_encoder, names, True)])
+    return label_text(text_encoder, names, mode == "descriptions")
+
+
+def train_and_test_text(text_encoder, seen_names, unseen_names, mode: str) -> tuple[np.ndarray, np.ndarray]:
+    """(seen text (C, D) or (2, C, D) for mixed, unseen text (U, D)) for a text mode."""
+    return class_text(text_encoder, seen_names, mode), label_text(text_encoder, unseen_names, mode != "names")
 
 
 def seen_training_set(arrays, split, pool_arrays=None):

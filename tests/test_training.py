@@ -85,14 +85,22 @@ def test_extract_features_masks_keyframes():
     assert not np.allclose(plain, masked)
 
 
-def test_head_learns_every_phrasing_it_is_given():
+def _head_on_two_phrasings(num_classes: int, epochs: int):
+    """(head, features, labels, names, described): SMIE trained on separable features of num_classes classes,
+    each class given as a name embedding and as a described one."""
     torch.manual_seed(0)
     rng = np.random.default_rng(0)
-    names, described = rng.normal(size=(2, 3, 16)).astype(np.float32)
-    labels = np.repeat(np.arange(3), 20)
-    features = (rng.normal(size=(60, 32)) + 5 * np.eye(3, 32)[labels]).astype(np.float32)
+    names, described = rng.normal(size=(2, num_classes, 16)).astype(np.float32)
+    labels = np.repeat(np.arange(num_classes), 20)
+    features = (rng.normal(size=(len(labels), 32)) + 5 * np.eye(num_classes, 32)[labels]).astype(np.float32)
     head, _ = train_head(features, features * 0.5, labels, np.stack([names, described]),
-                         HeadTrainConfig(method="smie", epochs=40, batch_size=16, learning_rate=1e-3), progress=False)
+                         HeadTrainConfig(method="smie", epochs=epochs, batch_size=16, learning_rate=1e-3),
+                         progress=False)
+    return head, features, labels, names, described
+
+
+def test_head_learns_every_phrasing_it_is_given():
+    head, features, labels, names, described = _head_on_two_phrasings(3, epochs=40)
     for text in (names, described):
         assert (score(head, features, text).argmax(axis=1) == labels).mean() > 0.9
 
@@ -100,13 +108,7 @@ def test_head_learns_every_phrasing_it_is_given():
 def test_head_ranks_described_labels_against_undescribed_ones():
     """A user's list mixes preset labels (with descriptions) and typed ones (names only): scores across the two
     phrasings must be comparable, so training draws a phrasing per class, not one per batch."""
-    torch.manual_seed(0)
-    rng = np.random.default_rng(0)
-    names, described = rng.normal(size=(2, 4, 16)).astype(np.float32)
-    labels = np.repeat(np.arange(4), 20)
-    features = (rng.normal(size=(80, 32)) + 5 * np.eye(4, 32)[labels]).astype(np.float32)
-    head, _ = train_head(features, features * 0.5, labels, np.stack([names, described]),
-                         HeadTrainConfig(method="smie", epochs=60, batch_size=16, learning_rate=1e-3), progress=False)
+    head, features, labels, names, described = _head_on_two_phrasings(4, epochs=60)
     for mix in ([0, 1, 0, 1], [1, 0, 0, 1], [1, 1, 1, 0]):
         text = np.stack([(names, described)[k][c] for c, k in enumerate(mix)])
         assert (score(head, features, text).argmax(axis=1) == labels).mean() > 0.9, mix

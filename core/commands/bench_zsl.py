@@ -49,15 +49,19 @@ def merge_summaries(paths: list[Path]) -> dict:
     return runs
 
 
+def write_summary(summary: dict, json_path: Path | None) -> None:
+    if json_path:
+        json_path.parent.mkdir(parents=True, exist_ok=True)
+        json_path.write_text(json.dumps(summary, indent=2))
+
+
 def write_results(summary: dict, details: dict | None, columns: list[str], json_path: Path | None) -> None:
     from core.zsl_bench import markdown_table
 
     print(markdown_table(summary, columns))
-    if json_path:
-        json_path.parent.mkdir(parents=True, exist_ok=True)
-        json_path.write_text(json.dumps(summary, indent=2))
-        if details is not None:
-            json_path.with_suffix(".details.json").write_text(json.dumps(details, indent=2, default=str))
+    write_summary(summary, json_path)
+    if json_path and details is not None:
+        json_path.with_suffix(".details.json").write_text(json.dumps(details, indent=2, default=str))
 
 
 def run(args) -> int:
@@ -87,6 +91,15 @@ def run(args) -> int:
     config = BenchConfig(dataset=args.dataset, splits=tuple(s for s in args.splits.split(",") if s), seeds=args.seeds,
                          first_seed=args.first_seed, methods=methods, pretrain=pretrain, head=head, text=args.text,
                          pool_seen=args.pool_seen)
+    rows = None
+    if args.ablation:
+        from core.zsl_ablation import ablation_configs
+
+        try:
+            rows = ablation_configs(config, tuple(s.strip() for s in args.ablation_steps.split(",") if s.strip()))
+        except ValueError as error:
+            print(error)
+            return 2
     root = data_root()
     if not (root / args.dataset).is_dir():
         print(f"dataset folder {root / args.dataset} not found (set SMIE_DATA)")
@@ -96,27 +109,16 @@ def run(args) -> int:
     class_names = list(load_dataset(args.dataset).class_names)
     splits = [utd_mhad_split(class_names, name, root / args.dataset / "splits") for name in config.splits]
     pool_arrays = None
-    if args.pool_seen or (args.ablation and "pool" in args.ablation_steps):
+    if args.pool_seen or (rows and any(row_config.pool_seen for _, row_config in rows)):
         from core.experiment import load_pooled
 
         pool_arrays = load_pooled(list(POOL_DATASETS))
     seeds = range(config.first_seed, config.first_seed + config.seeds)
-    if args.ablation:
-        from core.zsl_ablation import ablation_configs, run_ablation
+    if rows is not None:
+        from core.zsl_ablation import run_ablation
 
-        def save_so_far(runs, details):
-            if args.json_path:
-                args.json_path.parent.mkdir(parents=True, exist_ok=True)
-                args.json_path.write_text(json.dumps(summarise(runs), indent=2))
-
-        steps = tuple(step.strip() for step in args.ablation_steps.split(",") if step.strip())
-        try:
-            ablation_configs(config, steps)
-        except ValueError as error:
-            print(error)
-            return 2
-        runs, details = run_ablation(arrays, splits, config, text_encoder, pool_arrays, not args.no_progress,
-                                     save_so_far, steps)
+        runs, details = run_ablation(arrays, splits, rows, text_encoder, pool_arrays, not args.no_progress,
+                                     lambda runs, _: write_summary(summarise(runs), args.json_path))
         write_results(summarise(runs), details, [split.name for split in splits], args.json_path)
         return 0
     runs: dict = {m: {} for m in methods}

@@ -75,8 +75,6 @@ def run_pretrain(args) -> int:
 def run_train(args) -> int:
     from dataclasses import asdict
 
-    import numpy as np
-
     from core.checkpoint import ModelMetadata, save_model
     from core.evaluate import fit_temperature
     from core.experiment import load_encoder, load_pooled
@@ -84,7 +82,7 @@ def run_train(args) -> int:
     from core.text import DEFAULT_TEMPLATES, TextEncoder
     from core.train_head import HeadTrainConfig, extract_features, score, train_head
     from core.training_data import stratified_holdout
-    from core.zsl_bench import label_text
+    from core.zsl_bench import class_text as seen_class_text
 
     encoder, meta = load_encoder(args.encoder)
     arrays = load_pooled(meta["datasets"]).restrict_classes(meta["seen_classes"])
@@ -95,9 +93,8 @@ def run_train(args) -> int:
     features = extract_features(encoder, arrays.x)
     masked = extract_features(encoder, arrays.x, mask_keyframes="zero")
     use_descriptions = args.descriptions or args.mixed_text
-    class_text = label_text(text_encoder, meta["seen_classes"], use_descriptions)
-    if args.mixed_text:
-        class_text = np.stack([label_text(text_encoder, meta["seen_classes"], False), class_text])
+    mode = "mixed" if args.mixed_text else "descriptions" if args.descriptions else "names"
+    class_text = seen_class_text(text_encoder, meta["seen_classes"], mode)
     # The seen-class validation clips the encoder never trained on stay out of the head too: the softmax
     # temperature is fitted on them, so live probabilities are calibrated on clips neither part has seen.
     pretrain = meta["pretrain_config"]
@@ -156,9 +153,9 @@ def run_eval(args) -> int:
     result = {"zsl": zsl_metrics(unseen_scores, unseen.labels)}
     if args.confusion:
         from core.confusion_image import write_confusion_png
+        from core.evaluate import confusion_matrix
 
-        matrix = np.zeros((len(unseen_names), len(unseen_names)), np.int64)
-        np.add.at(matrix, (unseen.labels, unseen_scores.argmax(axis=1)), 1)
+        matrix = confusion_matrix(unseen_scores.argmax(axis=1), unseen.labels, len(unseen_names))
         top1 = 100 * result["zsl"]["top1"]
         write_confusion_png(args.confusion, matrix, unseen_names,
                             f"{args.model.name}: zero-shot on {meta.metrics.get('split')}, top-1 {top1:.1f}%")
