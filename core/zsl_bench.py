@@ -34,32 +34,39 @@ class BenchConfig:
     pretrain: dict = field(default_factory=dict)  # PretrainConfig overrides
     head: dict = field(default_factory=dict)  # HeadTrainConfig overrides
     smie: dict = field(default_factory=dict)  # SMIEConfig overrides for the SMIE rows (e.g. negatives="all")
+    encoder: dict = field(default_factory=dict)  # STGCNConfig overrides (e.g. temporal_kernel=3)
     text: str = "names"  # label text of the methods that do not fix theirs: one of TEXT_MODES
     pool_seen: bool = False  # also train on the other datasets' classes that cover none of the split's unseen ones
     mask_keyframes: str = "zero"  # the paper's keyframe masking ("drop": the official code's variant)
 
 
-def _encoder_cache_key(split_name: str, seed: int, seen_names: list[str], pretrain_config, data_key: str) -> str:
+def _encoder_cache_key(split_name: str, seed: int, seen_names: list[str], pretrain_config, data_key: str,
+                       encoder_overrides: dict) -> str:
     settings = {k: v for k, v in asdict(pretrain_config).items() if k not in ("device", "threads")}
-    text = json.dumps([split_name, seed, seen_names, settings, data_key], sort_keys=True)
+    # Default-architecture keys stay as they were, so encoders cached before the override existed are reused.
+    parts = [split_name, seed, seen_names, settings, data_key] + ([encoder_overrides] if encoder_overrides else [])
+    text = json.dumps(parts, sort_keys=True)
     return hashlib.sha256(text.encode()).hexdigest()[:16]
 
 
-def pretrained_encoder(train, validation, seen_names, pretrain_config, cache_key: str, progress: bool):
-    """Pretrain on seen classes, or load the cached weights of an identical earlier run."""
+def pretrained_encoder(train, validation, seen_names, pretrain_config, cache_key: str, progress: bool,
+                       encoder_overrides: dict | None = None):
+    """Pretrain on seen classes, or load the cached weights of an identical earlier run.
+    encoder_overrides: STGCNConfig fields other than the defaults (e.g. temporal_kernel)."""
     from safetensors.torch import load_file, save_file
 
     from core.pretrain import pretrain_encoder
     from core.stgcn import STGCN, STGCNConfig
 
+    encoder_config = STGCNConfig(num_classes=len(seen_names), **(encoder_overrides or {}))
     path = cache_dir() / "encoders" / f"{cache_key}.safetensors"
     if path.exists():
-        encoder = STGCN(STGCNConfig(num_classes=len(seen_names)))
+        encoder = STGCN(encoder_config)
         encoder.load_state_dict(load_file(str(path)))
         return encoder.eval(), {"cached": str(path)}
     started = time.perf_counter()
     encoder, history = pretrain_encoder(train.x, train.labels, validation.x, validation.labels, len(seen_names),
-                                        pretrain_config, progress=progress, class_names=list(seen_names))
+                                        pretrain_config, encoder_config, progress, class_names=list(seen_names))
     path.parent.mkdir(parents=True, exist_ok=True)
     save_file({k: v.contiguous() for k, v in encoder.state_dict().items()}, str(path))
     best = max(history, key=lambda r: r["val_acc"])
@@ -120,9 +127,9 @@ def run_split(arrays, split, seed: int, config: BenchConfig, text_encoder, progr
     unseen = arrays.restrict_classes(list(split.unseen_names))
     train_rows, val_rows = stratified_holdout(seen.labels, pretrain_config.validation_fraction, seed)
     data_key = f"{len(arrays.x)}+{len(pool_arrays.x)}" if config.pool_seen else str(len(arrays.x))
-    key = _encoder_cache_key(split.name, seed, seen_names, pretrain_config, data_key)
+    key = _encoder_cache_key(split.name, seed, seen_names, pretrain_config, data_key, config.encoder)
     encoder, pretrain_info = pretrained_encoder(seen.subset(train_rows), seen.subset(val_rows), seen_names,
-                                                pretrain_config, key, progress)
+                                                pretrain_config, key, progress, config.encoder)
     seen_features = extract_features(encoder, seen.x)
     masked_features = extract_features(encoder, seen.x, mask_keyframes=config.mask_keyframes)
     unseen_features = extract_features(encoder, unseen.x)

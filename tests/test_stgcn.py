@@ -11,10 +11,10 @@ from core.stgcn import STGCN, FusedSTGCN, STGCNConfig
 ATOL = 1e-4
 
 
-def _randomized_model(seed: int = 0, num_classes: int = 7) -> STGCN:
+def _randomized_model(seed: int = 0, num_classes: int = 7, temporal_kernel: int = 9) -> STGCN:
     """A model whose BatchNorms and graph masks are far from their initial identity, so folding is tested."""
     torch.manual_seed(seed)
-    model = STGCN(STGCNConfig(num_classes=num_classes))
+    model = STGCN(STGCNConfig(num_classes=num_classes, temporal_kernel=temporal_kernel))
     with torch.no_grad():
         for module in model.modules():
             if isinstance(module, (torch.nn.BatchNorm1d, torch.nn.BatchNorm2d)):
@@ -126,6 +126,17 @@ def test_fused_copy_matches_the_reference(frames):
         torch.testing.assert_close(fused(x[row:row + 1]), reference[row:row + 1], atol=ATOL, rtol=ATOL)
 
 
+@pytest.mark.parametrize("temporal_kernel", [3, 5])
+def test_fused_copy_of_a_shorter_temporal_kernel_matches_the_reference(temporal_kernel):
+    model = _randomized_model(temporal_kernel=temporal_kernel)
+    assert model.blocks[-1].tcn[2].kernel_size == (temporal_kernel, 1)
+    fused = model.fuse_for_inference()
+    assert fused.packed
+    x = _mixed_batch()
+    torch.testing.assert_close(fused(x[1:2]), _reference_features(model, x[1:2]), atol=ATOL, rtol=ATOL)
+    torch.testing.assert_close(fused(x), _reference_features(model, x), atol=ATOL, rtol=ATOL)
+
+
 def test_fused_copy_is_frozen_and_inference_only():
     model = _randomized_model()
     fused = model.fuse_for_inference()
@@ -169,6 +180,18 @@ def test_bench_encoder_command_prints_the_promised_json(capsys):
     assert set(result["ms_per_window"]) == {"p50", "p95"}
     assert 0 < result["ms_per_window"]["p50"] <= result["ms_per_window"]["p95"]
     assert result["windows_per_s"] > 0 and result["batch"] == 1 and result["bodies"] == 1
+    assert result["temporal_kernel"] == 9  # the default model's
+
+
+def test_bench_encoder_times_the_temporal_kernel_asked_for(capsys):
+    from core.cli import main
+
+    assert main(["bench-encoder", "--json", "--repeats", "2", "--temporal-kernel", "3"]) == 0
+    assert json.loads(capsys.readouterr().out)["temporal_kernel"] == 3
+    for bad in ("4", "0", "three"):
+        with pytest.raises(SystemExit):
+            main(["bench-encoder", "--temporal-kernel", bad])
+        assert f"--temporal-kernel: must be a positive odd number of frames, got '{bad}'" in capsys.readouterr().err
 
 
 def test_moving_the_inference_copy_keeps_it_correct():

@@ -9,7 +9,7 @@ from core.commands.bench_zsl import merge_summaries
 from core.protocols import Split
 from core.training_data import TrainingArrays
 from core.zsl_ablation import ABLATION_STEPS, COMPARED_METHODS, ablation_configs
-from core.zsl_bench import BenchConfig, seen_training_set, summarise
+from core.zsl_bench import BenchConfig, _encoder_cache_key, pretrained_encoder, seen_training_set, summarise
 
 
 def _arrays(names, per_class=2):
@@ -56,3 +56,22 @@ def test_merge_summaries_pools_the_seeds_of_several_runs(tmp_path):
     bad.write_text("{not json")
     with pytest.raises(ValueError, match="bad.json"):
         merge_summaries([a, bad])
+
+
+def test_an_encoder_override_is_trained_cached_and_reloaded_with_its_architecture(tmp_path, monkeypatch):
+    from core.pretrain import PretrainConfig
+
+    monkeypatch.setenv("SMIE_CACHE", str(tmp_path))
+    names = ["a", "b"]
+    train = _arrays(names, per_class=4)
+    train.x[:] = np.random.default_rng(0).normal(size=train.x.shape).astype(np.float32)
+    config = PretrainConfig(epochs=1, device="cpu")
+    plain_key = _encoder_cache_key("s", 0, names, config, "8", {})
+    key = _encoder_cache_key("s", 0, names, config, "8", {"temporal_kernel": 3})
+    assert key != plain_key, "encoders of another architecture must not share a cache entry"
+    trained, info = pretrained_encoder(train, train, names, config, key, False, {"temporal_kernel": 3})
+    assert "best_val_acc" in info and trained.config.temporal_kernel == 3
+    cached, info = pretrained_encoder(train, train, names, config, key, False, {"temporal_kernel": 3})
+    assert "cached" in info and cached.blocks[0].tcn[2].kernel_size == (3, 1)
+    for name, tensor in trained.state_dict().items():
+        assert np.array_equal(tensor.numpy(), cached.state_dict()[name].numpy()), name

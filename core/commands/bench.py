@@ -6,6 +6,8 @@ import os
 import statistics
 import time
 
+from core.commands import odd_kernel_frames
+
 # The live path first; the others are the steps before it, for before/after tables.
 ENCODER_VARIANTS = ("fused", "fused-unpacked", "reference-skip", "reference")
 SCORER_VARIANTS = ("prepared", "split", "concat")
@@ -22,6 +24,8 @@ def add_parser(subparsers):
                               "live path); fused-unpacked: the same without prepacking; reference-skip: training "
                               "module skipping absent bodies; reference: training module, every body "
                               "(default fused)")
+    encoder.add_argument("--temporal-kernel", type=odd_kernel_frames, default=None,
+                         help="frames per temporal convolution (default: the default model's)")
     _common_arguments(encoder)
     encoder.set_defaults(run=_run_encoder)
     scorer = subparsers.add_parser("bench-scorer", help="time the SMIE head over N labels",
@@ -80,28 +84,41 @@ def random_windows(batch: int, bodies: int, seed: int = 0):
     return x
 
 
-def encoder_callable(variant: str, seed: int = 0):
+def default_temporal_kernel() -> int:
+    """The temporal kernel of the model the app loads (the encoder's default when none is installed)."""
+    from core.paths import DEFAULT_MODEL_DIR
+    from core.stgcn import STGCNConfig
+
+    try:
+        config = json.loads((DEFAULT_MODEL_DIR / "model.json").read_text())["encoder_config"]
+        return int(config.get("temporal_kernel", STGCNConfig.temporal_kernel))
+    except (OSError, KeyError, ValueError):
+        return STGCNConfig.temporal_kernel
+
+
+def encoder_callable(variant: str, seed: int = 0, temporal_kernel: int | None = None):
     """A function of the windows for the variant, built from a randomly initialised (same-speed) encoder."""
     import torch
 
     from core.stgcn import STGCN, STGCNConfig
 
     torch.manual_seed(seed)
-    model = STGCN(STGCNConfig()).eval()
+    model = STGCN(STGCNConfig(temporal_kernel=temporal_kernel or default_temporal_kernel())).eval()
     if variant.startswith("fused"):
         return model.fuse_for_inference(pack=variant == "fused")
     return lambda x: model.forward_features(x, skip_absent_bodies=variant == "reference-skip")
 
 
 def bench_encoder(batch: int = 1, bodies: int = 1, variant: str = "fused", threads: int = 0,
-                  repeats: int = 0) -> dict:
+                  repeats: int = 0, temporal_kernel: int | None = None) -> dict:
     import torch
 
     assert variant in ENCODER_VARIANTS, f"unknown encoder variant {variant!r}; known: {ENCODER_VARIANTS}"
-    encode, x = encoder_callable(variant), random_windows(batch, bodies)
+    temporal_kernel = temporal_kernel or default_temporal_kernel()
+    encode, x = encoder_callable(variant, temporal_kernel=temporal_kernel), random_windows(batch, bodies)
     with torch.inference_mode(), _threads(threads) as used:
         wall, cpu = time_calls(lambda: encode(x), repeats)
-    return summarize(wall, cpu, batch, bodies=bodies, variant=variant, threads=used)
+    return summarize(wall, cpu, batch, bodies=bodies, variant=variant, threads=used, temporal_kernel=temporal_kernel)
 
 
 def scorer_callable(variant: str, num_labels: int, batch: int = 1, seed: int = 0):
@@ -159,9 +176,10 @@ def _print(result: dict, as_json: bool, what: str) -> int:
 
 def _run_encoder(args) -> int:
     assert args.batch >= 1, f"--batch must be at least 1, got {args.batch}"
-    result = bench_encoder(args.batch, args.bodies, args.variant, args.threads, args.repeats)
+    result = bench_encoder(args.batch, args.bodies, args.variant, args.threads, args.repeats, args.temporal_kernel)
     bodies = "1 body" if args.bodies == 1 else f"{args.bodies} bodies"
-    return _print(result, args.json, f"encoder ({args.variant}, batch {args.batch}, {bodies})")
+    return _print(result, args.json, f"encoder ({args.variant}, batch {args.batch}, {bodies}, temporal kernel "
+                                     f"{result['temporal_kernel']})")
 
 
 def _run_scorer(args) -> int:

@@ -3,6 +3,8 @@
 import json
 from pathlib import Path
 
+from core.commands import odd_kernel_frames
+
 
 def add_parser(subparsers) -> None:
     parser = subparsers.add_parser("bench-zsl", help="zero-shot benchmark: DeViSE, RelationNet, SMIE variants")
@@ -23,6 +25,8 @@ def add_parser(subparsers) -> None:
                              "descriptions, tested on descriptions)")
     parser.add_argument("--pool-seen", action="store_true",
                         help="also train on the other datasets' classes that are not and do not cover an unseen class")
+    parser.add_argument("--temporal-kernel", type=odd_kernel_frames, default=None,
+                        help="frames per temporal convolution of the encoder (default: 9, the official ST-GCN's)")
     parser.add_argument("--device", default="", help="torch device for training (default: cuda when present)")
     parser.add_argument("--merge", nargs="+", type=Path, default=None, metavar="JSON",
                         help="merge the summaries of runs with different seeds into one table (no training)")
@@ -90,7 +94,8 @@ def run(args) -> int:
     head = {"device": args.device, **({"epochs": args.head_epochs} if args.head_epochs else {})}
     config = BenchConfig(dataset=args.dataset, splits=tuple(s for s in args.splits.split(",") if s), seeds=args.seeds,
                          first_seed=args.first_seed, methods=methods, pretrain=pretrain, head=head, text=args.text,
-                         pool_seen=args.pool_seen)
+                         pool_seen=args.pool_seen,
+                         encoder={"temporal_kernel": args.temporal_kernel} if args.temporal_kernel else {})
     rows = None
     if args.ablation:
         from core.zsl_ablation import ablation_configs

@@ -4,6 +4,8 @@ import json
 import time
 from pathlib import Path
 
+from core.commands import odd_kernel_frames
+
 
 def add_parser(subparsers) -> None:
     pre = subparsers.add_parser("pretrain", help="pretrain the ST-GCN encoder on the seen classes")
@@ -18,6 +20,8 @@ def add_parser(subparsers) -> None:
     pre.add_argument("--seed", type=int, default=0)
     pre.add_argument("--mirror", action="store_true",
                      help="left/right-mirror half of the clips of classes whose names name no side")
+    pre.add_argument("--temporal-kernel", type=odd_kernel_frames, default=None,
+                     help="frames per temporal convolution (default 9, the official ST-GCN's; 3 or 5 encode faster)")
     pre.add_argument("--device", default="", help="torch device (default: cuda when present, else cpu)")
     pre.add_argument("--out", type=Path, required=True, help="folder for encoder.safetensors + encoder.json")
     pre.set_defaults(run=run_pretrain)
@@ -48,6 +52,7 @@ def add_parser(subparsers) -> None:
 def run_pretrain(args) -> int:
     from core.experiment import choose_split, load_pooled, parse_datasets, save_encoder
     from core.pretrain import PretrainConfig, pretrain_encoder
+    from core.stgcn import STGCNConfig
     from core.training_data import stratified_holdout
 
     datasets = parse_datasets(args.datasets)
@@ -59,8 +64,10 @@ def run_pretrain(args) -> int:
                             **({"epochs": args.epochs} if args.epochs else {}))
     train_rows, val_rows = stratified_holdout(seen.labels, config.validation_fraction, args.seed)
     started = time.perf_counter()
+    encoder_config = STGCNConfig(**({"temporal_kernel": args.temporal_kernel} if args.temporal_kernel else {}))
     encoder, history = pretrain_encoder(seen.x[train_rows], seen.labels[train_rows], seen.x[val_rows],
-                                        seen.labels[val_rows], len(seen_names), config, class_names=seen_names)
+                                        seen.labels[val_rows], len(seen_names), config, encoder_config,
+                                        class_names=seen_names)
     seconds = time.perf_counter() - started
     best = max(history, key=lambda r: r["val_acc"])
     save_encoder(args.out, encoder, {
