@@ -21,11 +21,15 @@ class STGCNConfig:
     dropout: float = 0.5  # after each temporal convolution, except in the first block (as in the official code)
     edge_importance: bool = True  # learnable (K, V, V) mask on the graph per block
     num_classes: int = 60  # classifier head for cross-entropy pretraining on the seen classes
+    input_stream: str = "joint"  # what the encoder reads of the joints it is given: core.streams.STREAMS
 
     def __post_init__(self):
+        from core.streams import STREAMS
+
         self.channels, self.strides = tuple(self.channels), tuple(self.strides)  # lists after a JSON round trip
         assert len(self.channels) == len(self.strides), "channels and strides need one entry per block"
         assert self.temporal_kernel % 2 == 1, f"temporal_kernel must be odd, got {self.temporal_kernel}"
+        assert self.input_stream in STREAMS, f"input_stream must be one of {STREAMS}, got {self.input_stream!r}"
 
     @property
     def feature_dim(self) -> int:
@@ -40,13 +44,26 @@ def layout_graph(layout_name: str) -> torch.Tensor:
     return torch.from_numpy(spatial_partition(get_layout(layout_name)))
 
 
-def mean_over_present_bodies(encode_bodies, x: torch.Tensor, skip_absent: bool) -> torch.Tensor:
+def input_stream(x: torch.Tensor, config: STGCNConfig) -> torch.Tensor:
+    """The (N, C, T, V, M) joints as the encoder reads them: themselves, bones or motion (config.input_stream)."""
+    if config.input_stream == "joint":
+        return x
+    from core.layouts import get_layout
+    from core.streams import stream
+
+    return stream(x, config.input_stream, get_layout(config.layout))
+
+
+def mean_over_present_bodies(encode_bodies, x: torch.Tensor, skip_absent: bool,
+                             joints: torch.Tensor | None = None) -> torch.Tensor:
     """(N, C, T, V, M) -> (N, F): encode_bodies on (B, C, T, V) bodies, averaged over the bodies present.
 
-    A body is present when any of its coordinates is non-zero; a clip with none keeps its first body."""
+    A body is present when any of its joint coordinates (joints, when x is derived from them) is non-zero; a
+    clip with none keeps its first body. Presence comes from the joints because a still body has zero motion."""
     N, C, T, V, M = x.shape
     bodies = x.permute(0, 4, 1, 2, 3).reshape(N * M, C, T, V)
-    present = bodies.flatten(1).ne(0).any(dim=1).view(N, M)
+    source = bodies if joints is None else joints.permute(0, 4, 1, 2, 3).reshape(N * M, C, T, V)
+    present = source.flatten(1).ne(0).any(dim=1).view(N, M)
     present[:, 0] |= ~present.any(dim=1)
     weights = present.to(x.dtype) / present.sum(dim=1, keepdim=True)  # (N, M), rows sum to 1
     if skip_absent and not bool(present.all()):
@@ -142,7 +159,8 @@ class STGCN(nn.Module):
         N, C, T, V, M = x.shape
         assert C == self.config.in_channels, f"expected {self.config.in_channels} channels, got shape {tuple(x.shape)}"
         assert V == self.graph.shape[1], f"expected {self.graph.shape[1]} joints, got shape {tuple(x.shape)}"
-        return mean_over_present_bodies(self.encode_bodies, x, skip_absent_bodies or self.training)
+        return mean_over_present_bodies(self.encode_bodies, input_stream(x, self.config),
+                                        skip_absent_bodies or self.training, joints=x)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         """(N, C, T, V, M) -> (N, num_classes) logits of the pretraining classifier."""
@@ -320,6 +338,6 @@ class FusedSTGCN(nn.Module):
         """(N, C, T, V, M) -> (N, feature_dim), the mean over present bodies, encoding only those."""
         N, C, T, V, M = x.shape
         assert (C, V) == (self.config.in_channels, self.data_scale.shape[-1]), f"bad input shape {tuple(x.shape)}"
-        return mean_over_present_bodies(self.encode_bodies, x, skip_absent=True)
+        return mean_over_present_bodies(self.encode_bodies, input_stream(x, self.config), skip_absent=True, joints=x)
 
     forward = forward_features

@@ -12,6 +12,8 @@ ABLATION_STEPS = {
     "descriptions": ("+ descriptions (trained on names and descriptions)", {"text": "mixed"}),
     "negatives": ("+ all other-class negatives", {"smie": {"negatives": "all"}}),
     "mirror": ("+ left/right mirroring of side-free classes", {"pretrain": {"mirror": True}}),
+    "streams": ("+ bone and motion streams (an encoder and head each, scores averaged)",
+                {"streams": ("joint", "bone", "motion")}),
 }
 COMPARED_METHODS = ("devise", "relationnet", "revise", "smie_no_temporal")  # run with every lever of the last row
 

@@ -35,6 +35,7 @@ class BenchConfig:
     head: dict = field(default_factory=dict)  # HeadTrainConfig overrides
     smie: dict = field(default_factory=dict)  # SMIEConfig overrides for the SMIE rows (e.g. negatives="all")
     encoder: dict = field(default_factory=dict)  # STGCNConfig overrides (e.g. temporal_kernel=3)
+    streams: tuple[str, ...] = ("joint",)  # one encoder and head per input stream; several: scores averaged
     text: str = "names"  # label text of the methods that do not fix theirs: one of TEXT_MODES
     pool_seen: bool = False  # also train on the other datasets' classes that cover none of the split's unseen ones
     mask_keyframes: str = "zero"  # the paper's keyframe masking ("drop": the official code's variant)
@@ -113,27 +114,62 @@ def seen_training_set(arrays, split, pool_arrays=None):
 
 def run_split(arrays, split, seed: int, config: BenchConfig, text_encoder, progress: bool = True,
               pool_arrays=None) -> dict:
-    """Top-1/top-5 on the unseen classes of one split for every method; nothing is chosen on them."""
+    """Top-1/top-5 on the unseen classes of one split for every method; nothing is chosen on them.
+
+    With several config.streams, each stream gets its own encoder and heads; a method's result is then that of
+    the mean of its per-stream scores (each z-scored over the labels, per clip), and each stream's own result is
+    reported as "method[stream]"."""
     from core.evaluate import zsl_metrics
+
+    if config.pool_seen and pool_arrays is None:
+        raise ValueError("pool_seen needs the pooled datasets' arrays (pool_arrays)")
+    unseen = arrays.restrict_classes(list(split.unseen_names))
+    results = {"pretrain": {}, "methods": {}}
+    per_stream = {}
+    for input_stream in config.streams:
+        encoder_overrides = dict(config.encoder, **({"input_stream": input_stream} if input_stream != "joint" else {}))
+        scores, pretrain_info, seen_classes = _stream_scores(arrays, split, seed, config, text_encoder, progress,
+                                                             pool_arrays, encoder_overrides)
+        results["pretrain"][input_stream], results["seen_classes"] = pretrain_info, seen_classes
+        per_stream[input_stream] = scores
+    for method_key in config.methods:
+        members = [per_stream[name][method_key] for name in config.streams]
+        metrics = zsl_metrics(np.mean([_z_scored(m) for m in members], axis=0) if len(members) > 1 else members[0],
+                              unseen.labels)
+        results["methods"][method_key] = metrics
+        log.info("%s seed %d %s: top1 %.1f%%", split.name, seed, method_key, 100 * metrics["top1"])
+        if len(members) > 1:
+            for name, member in zip(config.streams, members):
+                results["methods"][f"{method_key}[{name}]"] = zsl_metrics(member, unseen.labels)
+    if len(config.streams) == 1:
+        results["pretrain"] = results["pretrain"][config.streams[0]]
+    return results
+
+
+def _z_scored(scores: np.ndarray) -> np.ndarray:
+    """(N, L) scores standardised over the labels of each clip, so heads of different scales average fairly."""
+    return (scores - scores.mean(axis=1, keepdims=True)) / (scores.std(axis=1, keepdims=True) + 1e-8)
+
+
+def _stream_scores(arrays, split, seed, config, text_encoder, progress, pool_arrays, encoder_overrides):
+    """({method: (N_unseen, L) scores}, pretraining info, seen class count) of one encoder and its heads."""
     from core.pretrain import PretrainConfig
     from core.smie import SMIEConfig
     from core.train_head import HeadTrainConfig, extract_features, score, train_head
     from core.training_data import stratified_holdout
 
-    if config.pool_seen and pool_arrays is None:
-        raise ValueError("pool_seen needs the pooled datasets' arrays (pool_arrays)")
     pretrain_config = PretrainConfig(seed=seed, **config.pretrain)
     seen, seen_names = seen_training_set(arrays, split, pool_arrays if config.pool_seen else None)
     unseen = arrays.restrict_classes(list(split.unseen_names))
     train_rows, val_rows = stratified_holdout(seen.labels, pretrain_config.validation_fraction, seed)
     data_key = f"{len(arrays.x)}+{len(pool_arrays.x)}" if config.pool_seen else str(len(arrays.x))
-    key = _encoder_cache_key(split.name, seed, seen_names, pretrain_config, data_key, config.encoder)
+    key = _encoder_cache_key(split.name, seed, seen_names, pretrain_config, data_key, encoder_overrides)
     encoder, pretrain_info = pretrained_encoder(seen.subset(train_rows), seen.subset(val_rows), seen_names,
-                                                pretrain_config, key, progress, config.encoder)
+                                                pretrain_config, key, progress, encoder_overrides)
     seen_features = extract_features(encoder, seen.x)
     masked_features = extract_features(encoder, seen.x, mask_keyframes=config.mask_keyframes)
     unseen_features = extract_features(encoder, unseen.x)
-    results = {"pretrain": pretrain_info, "seen_classes": len(seen_names), "methods": {}}
+    scores = {}
     for method_key in config.methods:
         method, text_mode = BENCH_METHODS[method_key]
         seen_text, unseen_text = train_and_test_text(text_encoder, seen_names, list(split.unseen_names),
@@ -144,10 +180,8 @@ def run_split(arrays, split, seed: int, config: BenchConfig, text_encoder, progr
             smie_config = SMIEConfig(visual_dim=seen_features.shape[1], text_dim=seen_text.shape[-1], **config.smie)
         head, _ = train_head(seen_features, masked_features, seen.labels, seen_text, head_config, smie_config,
                              progress=progress)
-        metrics = zsl_metrics(score(head, unseen_features, unseen_text), unseen.labels)
-        results["methods"][method_key] = metrics
-        log.info("%s seed %d %s: top1 %.1f%%", split.name, seed, method_key, 100 * metrics["top1"])
-    return results
+        scores[method_key] = score(head, unseen_features, unseen_text)
+    return scores, pretrain_info, len(seen_names)
 
 
 def summarise(runs: dict) -> dict:

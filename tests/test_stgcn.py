@@ -11,10 +11,11 @@ from core.stgcn import STGCN, FusedSTGCN, STGCNConfig
 ATOL = 1e-4
 
 
-def _randomized_model(seed: int = 0, num_classes: int = 7, temporal_kernel: int = 9) -> STGCN:
+def _randomized_model(seed: int = 0, num_classes: int = 7, temporal_kernel: int = 9,
+                      input_stream: str = "joint") -> STGCN:
     """A model whose BatchNorms and graph masks are far from their initial identity, so folding is tested."""
     torch.manual_seed(seed)
-    model = STGCN(STGCNConfig(num_classes=num_classes, temporal_kernel=temporal_kernel))
+    model = STGCN(STGCNConfig(num_classes=num_classes, temporal_kernel=temporal_kernel, input_stream=input_stream))
     with torch.no_grad():
         for module in model.modules():
             if isinstance(module, (torch.nn.BatchNorm1d, torch.nn.BatchNorm2d)):
@@ -135,6 +136,37 @@ def test_fused_copy_of_a_shorter_temporal_kernel_matches_the_reference(temporal_
     x = _mixed_batch()
     torch.testing.assert_close(fused(x[1:2]), _reference_features(model, x[1:2]), atol=ATOL, rtol=ATOL)
     torch.testing.assert_close(fused(x), _reference_features(model, x), atol=ATOL, rtol=ATOL)
+
+
+@pytest.mark.parametrize("input_stream", ["bone", "motion"])
+def test_an_encoder_reads_its_input_stream_itself_and_its_fused_copy_agrees(input_stream):
+    from core.streams import stream
+
+    model = _randomized_model(input_stream=input_stream)
+    as_joints = _randomized_model()
+    as_joints.load_state_dict(model.state_dict())
+    x = _mixed_batch()[:2]  # two bodies; one body
+    expected = _reference_features(as_joints, stream(x, input_stream))
+    torch.testing.assert_close(_reference_features(model, x), expected, atol=ATOL, rtol=ATOL)
+    torch.testing.assert_close(model.fuse_for_inference()(x), expected, atol=ATOL, rtol=ATOL)
+
+
+def test_a_still_body_is_present_to_a_motion_encoder():
+    model = _randomized_model(input_stream="motion")
+    x = torch.randn(1, 3, 50, 25, 2)
+    x[..., 1] = torch.randn(3, 1, 25)  # the second person stands still: zero motion, but there
+    alone = x.clone()
+    alone[..., 1] = 0
+    with torch.no_grad():
+        both, first = model.forward_features(x), model.forward_features(alone)
+        still = model.forward_features(torch.stack([x[..., 1], torch.zeros_like(x[..., 1])], dim=-1))
+    torch.testing.assert_close(both, (first + still) / 2, atol=ATOL, rtol=ATOL)
+    assert not torch.allclose(both, first, atol=1e-3)
+
+
+def test_an_unknown_input_stream_is_named():
+    with pytest.raises(AssertionError, match="input_stream must be one of .* got 'depth'"):
+        STGCNConfig(input_stream="depth")
 
 
 def test_fused_copy_is_frozen_and_inference_only():

@@ -9,7 +9,8 @@ from core.commands.bench_zsl import merge_summaries
 from core.protocols import Split
 from core.training_data import TrainingArrays
 from core.zsl_ablation import ABLATION_STEPS, COMPARED_METHODS, ablation_configs
-from core.zsl_bench import BenchConfig, _encoder_cache_key, pretrained_encoder, seen_training_set, summarise
+from core.zsl_bench import (BenchConfig, _encoder_cache_key, _z_scored, pretrained_encoder, run_split,
+                             seen_training_set, summarise)
 
 
 def _arrays(names, per_class=2):
@@ -26,8 +27,9 @@ def test_ablation_rows_add_one_lever_each_and_compare_methods_last():
     assert not first.pool_seen and first.text == "names" and first.smie == {} and first.methods == ("smie",)
     assert last.pool_seen and last.text == "mixed" and last.smie == {"negatives": "all"}
     assert last.pretrain == {"epochs": 7, "mirror": True} and last.seeds == 3
+    assert last.streams == ("joint", "bone", "motion") and rows[-2][1].streams == ("joint",)
     assert last.methods == ("smie",) + COMPARED_METHODS
-    assert "mirror" not in rows[-2][1].pretrain, "a later lever must not leak into an earlier row"
+    assert "mirror" not in rows[-3][1].pretrain, "a later lever must not leak into an earlier row"
     chosen = ablation_configs(BenchConfig(), ("base", "negatives", "mirror"))
     assert [config.pool_seen for _, config in chosen] == [False] * 3 and chosen[1][1].smie == {"negatives": "all"}
     with pytest.raises(ValueError, match="unknown ablation steps"):
@@ -75,3 +77,27 @@ def test_an_encoder_override_is_trained_cached_and_reloaded_with_its_architectur
     assert "cached" in info and cached.blocks[0].tcn[2].kernel_size == (3, 1)
     for name, tensor in trained.state_dict().items():
         assert np.array_equal(tensor.numpy(), cached.state_dict()[name].numpy()), name
+
+
+def test_z_scoring_keeps_each_clips_ranking_and_removes_the_heads_scale():
+    scores = np.array([[1.0, 3.0, 2.0], [-10.0, -30.0, -20.0]])
+    z = _z_scored(scores)
+    assert np.allclose(z.mean(axis=1), 0) and np.allclose(z.std(axis=1), 1)
+    assert (z.argsort(axis=1) == scores.argsort(axis=1)).all()
+    assert np.allclose(_z_scored(100 * scores + 7), z)
+
+
+def test_several_streams_train_one_encoder_each_and_report_members_and_their_mean(tmp_path, monkeypatch):
+    from core.text import TextEncoder
+
+    monkeypatch.setenv("SMIE_CACHE", str(tmp_path))
+    names = ["walking in place", "two hand push", "right hand wave", "squat (two arms stretch out)"]
+    arrays = _arrays(names, per_class=6)
+    arrays.x[:] = np.random.default_rng(0).normal(size=arrays.x.shape).astype(np.float32)
+    config = BenchConfig(methods=("smie",), pretrain={"epochs": 1, "device": "cpu"},
+                         head={"epochs": 1, "device": "cpu"}, streams=("joint", "bone"))
+    result = run_split(arrays, Split("t", tuple(names), (1, 2)), 0, config, TextEncoder(), progress=False)
+    assert set(result["methods"]) == {"smie", "smie[joint]", "smie[bone]"}
+    assert set(result["pretrain"]) == {"joint", "bone"} and result["seen_classes"] == 2
+    assert all(0 <= metrics["top1"] <= 1 and metrics["n"] == 12 for metrics in result["methods"].values())
+    assert len(list((tmp_path / "encoders").iterdir())) == 2, "each stream trains and caches its own encoder"

@@ -18,7 +18,7 @@ def add_parser(subparsers) -> None:
                         help="add the pooled setting: pretrain on MSR+UTKinect+GTU+NTU samples, test on UTD-MHAD classes none contains")
     parser.add_argument("--ablation", action="store_true",
                         help="ablation table: SMIE with one lever added per row, then the baselines with all of them")
-    parser.add_argument("--ablation-steps", default="base,pool,descriptions,negatives,mirror",
+    parser.add_argument("--ablation-steps", default="base,pool,descriptions,negatives,mirror,streams",
                         help="levers added row by row, in this order (default: all)")
     parser.add_argument("--text", default="names", choices=["names", "descriptions", "mixed"],
                         help="label text of the methods that do not fix their own (mixed: trained on names and "
@@ -27,6 +27,9 @@ def add_parser(subparsers) -> None:
                         help="also train on the other datasets' classes that are not and do not cover an unseen class")
     parser.add_argument("--temporal-kernel", type=odd_kernel_frames, default=None,
                         help="frames per temporal convolution of the encoder (default: 9, the official ST-GCN's)")
+    parser.add_argument("--streams", default="joint",
+                        help="comma-separated input streams (joint, bone, motion), one encoder each; with several, "
+                             "each method's scores are averaged over them (default joint)")
     parser.add_argument("--device", default="", help="torch device for training (default: cuda when present)")
     parser.add_argument("--merge", nargs="+", type=Path, default=None, metavar="JSON",
                         help="merge the summaries of runs with different seeds into one table (no training)")
@@ -90,12 +93,19 @@ def run(args) -> int:
     if unknown:
         print(f"unknown methods {unknown}; known: {list(BENCH_METHODS)}")
         return 2
+    from core.streams import STREAMS
+
+    streams = tuple(dict.fromkeys(s.strip() for s in args.streams.split(",") if s.strip()))
+    if not streams or any(s not in STREAMS for s in streams):
+        print(f"--streams {args.streams!r}: give one or more of {', '.join(STREAMS)}, separated by commas")
+        return 2
     pretrain = {"device": args.device, **({"epochs": args.pretrain_epochs} if args.pretrain_epochs else {})}
     head = {"device": args.device, **({"epochs": args.head_epochs} if args.head_epochs else {})}
     config = BenchConfig(dataset=args.dataset, splits=tuple(s for s in args.splits.split(",") if s), seeds=args.seeds,
                          first_seed=args.first_seed, methods=methods, pretrain=pretrain, head=head, text=args.text,
                          pool_seen=args.pool_seen,
-                         encoder={"temporal_kernel": args.temporal_kernel} if args.temporal_kernel else {})
+                         encoder={"temporal_kernel": args.temporal_kernel} if args.temporal_kernel else {},
+                         streams=streams)
     rows = None
     if args.ablation:
         from core.zsl_ablation import ablation_configs

@@ -22,6 +22,9 @@ def add_parser(subparsers) -> None:
                      help="left/right-mirror half of the clips of classes whose names name no side")
     pre.add_argument("--temporal-kernel", type=odd_kernel_frames, default=None,
                      help="frames per temporal convolution (default 9, the official ST-GCN's; 3 or 5 encode faster)")
+    pre.add_argument("--input-stream", default="joint", choices=["joint", "bone", "motion"],
+                     help="what the encoder reads: joint positions, bones (joint minus parent) or motion (frame "
+                          "differences); the model applies it itself wherever it runs (default joint)")
     pre.add_argument("--device", default="", help="torch device (default: cuda when present, else cpu)")
     pre.add_argument("--out", type=Path, required=True, help="folder for encoder.safetensors + encoder.json")
     pre.set_defaults(run=run_pretrain)
@@ -64,7 +67,8 @@ def run_pretrain(args) -> int:
                             **({"epochs": args.epochs} if args.epochs else {}))
     train_rows, val_rows = stratified_holdout(seen.labels, config.validation_fraction, args.seed)
     started = time.perf_counter()
-    encoder_config = STGCNConfig(**({"temporal_kernel": args.temporal_kernel} if args.temporal_kernel else {}))
+    encoder_config = STGCNConfig(input_stream=args.input_stream,
+                                 **({"temporal_kernel": args.temporal_kernel} if args.temporal_kernel else {}))
     encoder, history = pretrain_encoder(seen.x[train_rows], seen.labels[train_rows], seen.x[val_rows],
                                         seen.labels[val_rows], len(seen_names), config, encoder_config,
                                         class_names=seen_names)
