@@ -41,3 +41,19 @@ def test_pretrain_train_eval_on_gtu_with_two_classes_held_out(shared_data, tmp_p
     assert result["zsl"]["n"] == 32 + 38  # walk + crouch down clips
     assert 0 <= result["zsl"]["top1"] <= 1 and result["zsl"]["top5"] == 1.0  # two candidates: always in top 5
     assert set(result["gzsl"]) >= {"seen", "unseen", "harmonic", "gamma"}
+
+
+@pytest.mark.slow
+def test_bench_zsl_with_two_streams_reports_their_mean_and_each_stream(shared_data, tmp_path):
+    env = dict(os.environ, SMIE_DATA=str(shared_data), SMIE_CACHE=str(tmp_path / "cache"))
+    out = tmp_path / "zsl.json"
+    printed = _smie("bench-zsl", "--splits", "ru5", "--methods", "smie", "--streams", "joint,bone",
+                    "--temporal-kernel", "3", "--pretrain-epochs", "1", "--head-epochs", "1", "--no-progress",
+                    "--json", str(out), env=env)
+    summary = json.loads(out.read_text())
+    assert set(summary) == {"smie", "smie[joint]", "smie[bone]"}
+    assert all(len(summary[m]["utd_mhad-ru5"]["runs"]) == 1 for m in summary)
+    assert "| smie[bone] |" in printed
+    details = json.loads(out.with_suffix(".details.json").read_text())
+    assert set(details["utd_mhad-ru5/seed0"]["pretrain"]) == {"joint", "bone"}
+    assert len(list((tmp_path / "cache" / "encoders").iterdir())) == 2

@@ -101,3 +101,11 @@ def test_several_streams_train_one_encoder_each_and_report_members_and_their_mea
     assert set(result["pretrain"]) == {"joint", "bone"} and result["seen_classes"] == 2
     assert all(0 <= metrics["top1"] <= 1 and metrics["n"] == 12 for metrics in result["methods"].values())
     assert len(list((tmp_path / "encoders").iterdir())) == 2, "each stream trains and caches its own encoder"
+
+
+def test_bench_zsl_names_an_unknown_stream_before_reading_any_data(capsys, monkeypatch, tmp_path):
+    from core.cli import main
+
+    monkeypatch.setenv("SMIE_DATA", str(tmp_path / "nowhere"))
+    assert main(["bench-zsl", "--streams", "joint,depth"]) == 2
+    assert "--streams 'joint,depth': give one or more of joint, bone, motion" in capsys.readouterr().out

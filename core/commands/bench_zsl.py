@@ -143,12 +143,12 @@ def run(args) -> int:
             result = run_split(arrays, split, seed, config, text_encoder, not args.no_progress, pool_arrays)
             details[f"{split.name}/seed{seed}"] = result
             for method, metrics in result["methods"].items():
-                runs[method].setdefault(split.name, []).append(metrics["top1"])
+                runs.setdefault(method, {}).setdefault(split.name, []).append(metrics["top1"])
     if args.pooled:
         for seed in seeds:
             result = run_pooled(seed, config, text_encoder, progress=not args.no_progress)
             details[f"pooled/seed{seed}"] = result
             for method, metrics in result["methods"].items():
-                runs[method].setdefault("pooled", []).append(metrics["top1"])
+                runs.setdefault(method, {}).setdefault("pooled", []).append(metrics["top1"])
     write_results(summarise(runs), details, [split.name for split in splits] + (["pooled"] if args.pooled else []), args.json_path)
     return 0
