@@ -14,6 +14,7 @@ ABLATION_STEPS = {
     "mirror": ("+ left/right mirroring of side-free classes", {"pretrain": {"mirror": True}}),
     "streams": ("+ bone and motion streams (an encoder and head each, scores averaged)",
                 {"streams": ("joint", "bone", "motion")}),
+    "finetune": ("+ encoder's last two blocks fine-tuned with the head", {"finetune": {"blocks": 2}}),
 }
 COMPARED_METHODS = ("devise", "relationnet", "revise", "smie_no_temporal")  # run with every lever of the last row
 

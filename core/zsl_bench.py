@@ -36,6 +36,8 @@ class BenchConfig:
     smie: dict = field(default_factory=dict)  # SMIEConfig overrides for the SMIE rows (e.g. negatives="all")
     encoder: dict = field(default_factory=dict)  # STGCNConfig overrides (e.g. temporal_kernel=3)
     streams: tuple[str, ...] = ("joint",)  # one encoder and head per input stream; several: scores averaged
+    finetune: dict = field(default_factory=dict)  # FinetuneConfig overrides; non-empty: SMIE heads fine-tune the
+    #                                               encoder's last blocks with them after training on frozen features
     text: str = "names"  # label text of the methods that do not fix theirs: one of TEXT_MODES
     pool_seen: bool = False  # also train on the other datasets' classes that cover none of the split's unseen ones
     mask_keyframes: str = "zero"  # the paper's keyframe masking ("drop": the official code's variant)
@@ -180,7 +182,15 @@ def _stream_scores(arrays, split, seed, config, text_encoder, progress, pool_arr
             smie_config = SMIEConfig(visual_dim=seen_features.shape[1], text_dim=seen_text.shape[-1], **config.smie)
         head, _ = train_head(seen_features, masked_features, seen.labels, seen_text, head_config, smie_config,
                              progress=progress)
-        scores[method_key] = score(head, unseen_features, unseen_text)
+        features = unseen_features
+        if config.finetune and method.startswith("smie"):
+            from core.finetune import FinetuneConfig, finetune
+
+            finetune_config = FinetuneConfig(**{"seed": seed, "device": config.pretrain.get("device", ""),
+                                                **config.finetune})
+            tuned, head, _ = finetune(encoder, head, seen.x, seen.labels, seen_text, finetune_config, progress)
+            features = extract_features(tuned, unseen.x)
+        scores[method_key] = score(head, features, unseen_text)
     return scores, pretrain_info, len(seen_names)
 
 

@@ -27,9 +27,10 @@ def test_ablation_rows_add_one_lever_each_and_compare_methods_last():
     assert not first.pool_seen and first.text == "names" and first.smie == {} and first.methods == ("smie",)
     assert last.pool_seen and last.text == "mixed" and last.smie == {"negatives": "all"}
     assert last.pretrain == {"epochs": 7, "mirror": True} and last.seeds == 3
-    assert last.streams == ("joint", "bone", "motion") and rows[-2][1].streams == ("joint",)
+    assert last.streams == ("joint", "bone", "motion") and rows[-3][1].streams == ("joint",)
+    assert last.finetune == {"blocks": 2} and rows[-2][1].finetune == {}
     assert last.methods == ("smie",) + COMPARED_METHODS
-    assert "mirror" not in rows[-3][1].pretrain, "a later lever must not leak into an earlier row"
+    assert "mirror" not in rows[-4][1].pretrain, "a later lever must not leak into an earlier row"
     chosen = ablation_configs(BenchConfig(), ("base", "negatives", "mirror"))
     assert [config.pool_seen for _, config in chosen] == [False] * 3 and chosen[1][1].smie == {"negatives": "all"}
     with pytest.raises(ValueError, match="unknown ablation steps"):
@@ -100,12 +101,21 @@ def test_several_streams_train_one_encoder_each_and_report_members_and_their_mea
     assert set(result["methods"]) == {"smie", "smie[joint]", "smie[bone]"}
     assert set(result["pretrain"]) == {"joint", "bone"} and result["seen_classes"] == 2
     assert all(0 <= metrics["top1"] <= 1 and metrics["n"] == 12 for metrics in result["methods"].values())
-    assert len(list((tmp_path / "encoders").iterdir())) == 2, "each stream trains and caches its own encoder"
+    cached = sorted((tmp_path / "encoders").iterdir())
+    assert len(cached) == 2, "each stream trains and caches its own encoder"
+    before = [path.read_bytes() for path in cached]
+    config.streams, config.finetune = ("joint",), {"blocks": 1, "epochs": 1, "batch_size": 8}
+    tuned = run_split(arrays, Split("t", tuple(names), (1, 2)), 0, config, TextEncoder(), progress=False)
+    assert set(tuned["methods"]) == {"smie"} and tuned["methods"]["smie"]["n"] == 12
+    assert [path.read_bytes() for path in sorted((tmp_path / "encoders").iterdir())] == before, \
+        "fine-tuning works on a copy: the cached pretrained encoder stays as it was"
 
 
-def test_bench_zsl_names_an_unknown_stream_before_reading_any_data(capsys, monkeypatch, tmp_path):
+def test_bench_zsl_names_a_bad_stream_or_block_count_before_reading_any_data(capsys, monkeypatch, tmp_path):
     from core.cli import main
 
     monkeypatch.setenv("SMIE_DATA", str(tmp_path / "nowhere"))
     assert main(["bench-zsl", "--streams", "joint,depth"]) == 2
     assert "--streams 'joint,depth': give one or more of joint, bone, motion" in capsys.readouterr().out
+    assert main(["bench-zsl", "--finetune-blocks", "11"]) == 2
+    assert "--finetune-blocks 11: give 0 (frozen encoder) to 10" in capsys.readouterr().out

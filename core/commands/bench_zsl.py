@@ -18,7 +18,7 @@ def add_parser(subparsers) -> None:
                         help="add the pooled setting: pretrain on MSR+UTKinect+GTU+NTU samples, test on UTD-MHAD classes none contains")
     parser.add_argument("--ablation", action="store_true",
                         help="ablation table: SMIE with one lever added per row, then the baselines with all of them")
-    parser.add_argument("--ablation-steps", default="base,pool,descriptions,negatives,mirror,streams",
+    parser.add_argument("--ablation-steps", default="base,pool,descriptions,negatives,mirror,streams,finetune",
                         help="levers added row by row, in this order (default: all)")
     parser.add_argument("--text", default="names", choices=["names", "descriptions", "mixed"],
                         help="label text of the methods that do not fix their own (mixed: trained on names and "
@@ -30,6 +30,8 @@ def add_parser(subparsers) -> None:
     parser.add_argument("--streams", default="joint",
                         help="comma-separated input streams (joint, bone, motion), one encoder each; with several, "
                              "each method's scores are averaged over them (default joint)")
+    parser.add_argument("--finetune-blocks", type=int, default=0,
+                        help="SMIE heads then train with the encoder's last N blocks (default 0: frozen encoder)")
     parser.add_argument("--device", default="", help="torch device for training (default: cuda when present)")
     parser.add_argument("--merge", nargs="+", type=Path, default=None, metavar="JSON",
                         help="merge the summaries of runs with different seeds into one table (no training)")
@@ -99,13 +101,18 @@ def run(args) -> int:
     if not streams or any(s not in STREAMS for s in streams):
         print(f"--streams {args.streams!r}: give one or more of {', '.join(STREAMS)}, separated by commas")
         return 2
+    from core.stgcn import STGCNConfig
+
+    if not 0 <= args.finetune_blocks <= len(STGCNConfig().channels):
+        print(f"--finetune-blocks {args.finetune_blocks}: give 0 (frozen encoder) to {len(STGCNConfig().channels)}")
+        return 2
     pretrain = {"device": args.device, **({"epochs": args.pretrain_epochs} if args.pretrain_epochs else {})}
     head = {"device": args.device, **({"epochs": args.head_epochs} if args.head_epochs else {})}
     config = BenchConfig(dataset=args.dataset, splits=tuple(s for s in args.splits.split(",") if s), seeds=args.seeds,
                          first_seed=args.first_seed, methods=methods, pretrain=pretrain, head=head, text=args.text,
                          pool_seen=args.pool_seen,
                          encoder={"temporal_kernel": args.temporal_kernel} if args.temporal_kernel else {},
-                         streams=streams)
+                         streams=streams, finetune={"blocks": args.finetune_blocks} if args.finetune_blocks else {})
     rows = None
     if args.ablation:
         from core.zsl_ablation import ablation_configs

@@ -40,6 +40,10 @@ def add_parser(subparsers) -> None:
     train.add_argument("--seed", type=int, default=0)
     train.add_argument("--negatives", default="roll", choices=["roll", "all"],
                        help="SMIE negatives: the next clip in the batch (roll, official) or every other-class pair")
+    train.add_argument("--finetune-blocks", type=int, default=0,
+                       help="after the head, train it together with the encoder's last N blocks on the SMIE "
+                            "objective (default 0: the encoder stays frozen)")
+    train.add_argument("--finetune-epochs", type=int, default=None, help="epochs of that fine-tuning (default 10)")
     train.add_argument("--device", default="", help="torch device (default: cuda when present, else cpu)")
     train.add_argument("--out", type=Path, required=True, help="model folder (weights.safetensors + model.json)")
     train.set_defaults(run=run_train)
@@ -96,6 +100,11 @@ def run_train(args) -> int:
     from core.zsl_bench import class_text as seen_class_text
 
     encoder, meta = load_encoder(args.encoder)
+    can_finetune = args.method.startswith("smie") and 1 <= args.finetune_blocks <= len(encoder.blocks)
+    if args.finetune_blocks and not can_finetune:
+        print(f"--finetune-blocks {args.finetune_blocks}: fine-tuning needs an SMIE method (got {args.method}) and "
+              f"1 to {len(encoder.blocks)} blocks")
+        return 2
     arrays = load_pooled(meta["datasets"]).restrict_classes(meta["seen_classes"])
     text_encoder = TextEncoder()
     config = HeadTrainConfig(method=args.method, seed=args.seed, device=args.device,
@@ -117,6 +126,16 @@ def run_train(args) -> int:
         head_config = SMIEConfig(visual_dim=features.shape[1], text_dim=class_text.shape[-1], negatives=args.negatives)
     head, history = train_head(features[train_rows], masked[train_rows], arrays.labels[train_rows], class_text,
                                config, head_config)
+    finetune_config = None
+    if args.finetune_blocks:
+        from core.finetune import FinetuneConfig, finetune
+
+        finetune_config = FinetuneConfig(blocks=args.finetune_blocks, seed=args.seed, device=args.device,
+                                         **({"epochs": args.finetune_epochs} if args.finetune_epochs else {}))
+        encoder, head, finetune_history = finetune(encoder, head, arrays.x[train_rows], arrays.labels[train_rows],
+                                                   class_text, finetune_config)
+        history = history + finetune_history
+        features = extract_features(encoder, arrays.x)  # the validation clips through the fine-tuned encoder
     described = class_text[-1] if class_text.ndim == 3 else class_text  # how live labels are embedded
     val_scores = score(head, features[val_rows], described)
     temperature = fit_temperature(val_scores, arrays.labels[val_rows])
@@ -127,7 +146,8 @@ def run_train(args) -> int:
         seen_classes=meta["seen_classes"], text_templates=list(DEFAULT_TEMPLATES),
         text_use_descriptions=use_descriptions,
         hyperparameters={"pretrain": meta["pretrain_config"], "head": asdict(config), "mixed_text": args.mixed_text,
-                         "negatives": args.negatives},
+                         "negatives": args.negatives,
+                         "finetune": asdict(finetune_config) if finetune_config else None},
         metrics={"pretrain_best_val_acc": meta["best_val_acc"], "unseen_classes": meta["unseen_classes"],
                  "split": meta["split"], "datasets": meta["datasets"], "head_seconds": seconds,
                  "pretrain_seconds": meta["seconds"], "final_loss": history[-1], "temperature": temperature,
