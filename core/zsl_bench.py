@@ -36,6 +36,7 @@ class BenchConfig:
     smie: dict = field(default_factory=dict)  # SMIEConfig overrides for the SMIE rows (e.g. negatives="all")
     encoder: dict = field(default_factory=dict)  # STGCNConfig overrides (e.g. temporal_kernel=3)
     streams: tuple[str, ...] = ("joint",)  # one encoder and head per input stream; several: scores averaged
+    templates: tuple[str, ...] = ("{label}",)  # prompt templates every label is averaged over (core.text)
     finetune: dict = field(default_factory=dict)  # FinetuneConfig overrides; non-empty: SMIE heads fine-tune the
     #                                               encoder's last blocks with them after training on frozen features
     text: str = "names"  # label text of the methods that do not fix theirs: one of TEXT_MODES
@@ -77,26 +78,30 @@ def pretrained_encoder(train, validation, seen_names, pretrain_config, cache_key
                      "best_epoch": best["epoch"], "train_acc": best["train_acc"]}
 
 
-def label_text(text_encoder, names: list[str], use_descriptions: bool) -> np.ndarray:
+def label_text(text_encoder, names: list[str], use_descriptions: bool, templates=("{label}",)) -> np.ndarray:
+    """(L, D) embeddings of class names, each averaged over the prompt templates (and its description)."""
     from core.label_presets import describe
     from core.text import LabelSpec, embed_labels
 
     specs = [LabelSpec(name, describe(name) if use_descriptions else None) for name in names]
-    return embed_labels(text_encoder, specs, use_descriptions=use_descriptions)
+    return embed_labels(text_encoder, specs, templates=templates, use_descriptions=use_descriptions)
 
 
-def class_text(text_encoder, names: list[str], mode: str) -> np.ndarray:
+def class_text(text_encoder, names: list[str], mode: str, templates=("{label}",)) -> np.ndarray:
     """Training text of classes for a text mode: (C, D), or (2, C, D) names and descriptions for "mixed"."""
     if mode not in TEXT_MODES:
         raise ValueError(f"unknown text mode {mode!r}; known: {TEXT_MODES}")
     if mode == "mixed":
-        return np.stack([label_text(text_encoder, names, False), label_text(text_encoder, names, True)])
-    return label_text(text_encoder, names, mode == "descriptions")
+        return np.stack([label_text(text_encoder, names, False, templates),
+                         label_text(text_encoder, names, True, templates)])
+    return label_text(text_encoder, names, mode == "descriptions", templates)
 
 
-def train_and_test_text(text_encoder, seen_names, unseen_names, mode: str) -> tuple[np.ndarray, np.ndarray]:
-    """(seen text (C, D) or (2, C, D) for mixed, unseen text (U, D)) for a text mode."""
-    return class_text(text_encoder, seen_names, mode), label_text(text_encoder, unseen_names, mode != "names")
+def train_and_test_text(text_encoder, seen_names, unseen_names, mode: str,
+                        templates=("{label}",)) -> tuple[np.ndarray, np.ndarray]:
+    """(seen text (C, D) or (2, C, D) for mixed, unseen text (U, D)) for a text mode and prompt templates."""
+    return (class_text(text_encoder, seen_names, mode, templates),
+            label_text(text_encoder, unseen_names, mode != "names", templates))
 
 
 def seen_training_set(arrays, split, pool_arrays=None):
@@ -175,7 +180,7 @@ def _stream_scores(arrays, split, seed, config, text_encoder, progress, pool_arr
     for method_key in config.methods:
         method, text_mode = BENCH_METHODS[method_key]
         seen_text, unseen_text = train_and_test_text(text_encoder, seen_names, list(split.unseen_names),
-                                                     text_mode or config.text)
+                                                     text_mode or config.text, config.templates)
         head_config = HeadTrainConfig(method=method, seed=seed, **config.head)
         smie_config = None
         if method.startswith("smie") and config.smie:

@@ -8,6 +8,7 @@ import sys
 import pytest
 
 from core.checkpoint import load_model
+from core.text import PROMPT_TEMPLATES
 
 
 def _smie(*args, env):
@@ -26,13 +27,14 @@ def test_pretrain_train_eval_on_gtu_with_two_classes_held_out(shared_data, tmp_p
     meta = json.loads((encoder_dir / "encoder.json").read_text())
     assert meta["unseen_classes"] == ["walk", "crouch down"] and len(meta["seen_classes"]) == 12
     _smie("train", "--encoder", str(encoder_dir), "--method", "smie", "--mixed-text", "--negatives", "all",
-          "--epochs", "2", "--finetune-blocks", "1", "--finetune-epochs", "1",
+          "--epochs", "2", "--finetune-blocks", "1", "--finetune-epochs", "1", "--prompt-ensemble",
           "--out", str(model_dir), env=env)
     model = load_model(model_dir)
     assert model.metadata.seen_classes == meta["seen_classes"] and model.metadata.text_use_descriptions
     assert meta["pretrain_config"]["mirror"] and model.metadata.hyperparameters["negatives"] == "all"
     assert model.metadata.encoder_config["temporal_kernel"] == 5
     assert model.metadata.hyperparameters["finetune"]["blocks"] == 1
+    assert model.metadata.text_templates == list(PROMPT_TEMPLATES)  # live labels are embedded as in training
     assert model.encoder.blocks[-1].tcn[2].kernel_size == (5, 1)
     assert model.metadata.metrics["temperature"] > 0 and 0 <= model.metadata.metrics["seen_val_top1"] <= 1
     png = tmp_path / "confusion.png"

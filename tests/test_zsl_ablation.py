@@ -119,3 +119,19 @@ def test_bench_zsl_names_a_bad_stream_or_block_count_before_reading_any_data(cap
     assert "--streams 'joint,depth': give one or more of joint, bone, motion" in capsys.readouterr().out
     assert main(["bench-zsl", "--finetune-blocks", "11"]) == 2
     assert "--finetune-blocks 11: give 0 (frozen encoder) to 10" in capsys.readouterr().out
+
+
+def test_prompt_templates_reach_the_training_and_test_text(tmp_path, monkeypatch):
+    from core.text import PROMPT_TEMPLATES, LabelSpec, TextEncoder, embed_labels
+    from core.zsl_bench import train_and_test_text
+
+    monkeypatch.setenv("SMIE_CACHE", str(tmp_path))
+    encoder = TextEncoder()
+    seen, unseen = ["two hand push", "right hand wave"], ["walking in place"]
+    plain_seen, plain_unseen = train_and_test_text(encoder, seen, unseen, "mixed")
+    seen_text, unseen_text = train_and_test_text(encoder, seen, unseen, "mixed", PROMPT_TEMPLATES)
+    assert seen_text.shape == plain_seen.shape == (2, 2, encoder.dim) and unseen_text.shape == (1, encoder.dim)
+    expected_names = embed_labels(encoder, [LabelSpec(n) for n in seen], PROMPT_TEMPLATES, use_descriptions=False)
+    assert np.allclose(seen_text[0], expected_names, atol=1e-6)
+    assert not np.allclose(seen_text[0], plain_seen[0], atol=1e-3), "the templates changed nothing"
+    assert np.allclose(np.linalg.norm(unseen_text, axis=1), 1, atol=1e-5)

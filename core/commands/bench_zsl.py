@@ -30,6 +30,8 @@ def add_parser(subparsers) -> None:
     parser.add_argument("--streams", default="joint",
                         help="comma-separated input streams (joint, bone, motion), one encoder each; with several, "
                              "each method's scores are averaged over them (default joint)")
+    parser.add_argument("--prompt-ensemble", action="store_true",
+                        help="average every label over core.text.PROMPT_TEMPLATES ('a person {label}', ...)")
     parser.add_argument("--finetune-blocks", type=int, default=0,
                         help="SMIE heads then train with the encoder's last N blocks (default 0: frozen encoder)")
     parser.add_argument("--device", default="", help="torch device for training (default: cuda when present)")
@@ -96,6 +98,7 @@ def run(args) -> int:
         print(f"unknown methods {unknown}; known: {list(BENCH_METHODS)}")
         return 2
     from core.streams import STREAMS
+    from core.text import PROMPT_TEMPLATES
 
     streams = tuple(dict.fromkeys(s.strip() for s in args.streams.split(",") if s.strip()))
     if not streams or any(s not in STREAMS for s in streams):
@@ -112,7 +115,8 @@ def run(args) -> int:
                          first_seed=args.first_seed, methods=methods, pretrain=pretrain, head=head, text=args.text,
                          pool_seen=args.pool_seen,
                          encoder={"temporal_kernel": args.temporal_kernel} if args.temporal_kernel else {},
-                         streams=streams, finetune={"blocks": args.finetune_blocks} if args.finetune_blocks else {})
+                         streams=streams, finetune={"blocks": args.finetune_blocks} if args.finetune_blocks else {},
+                         templates=PROMPT_TEMPLATES if args.prompt_ensemble else ("{label}",))
     rows = None
     if args.ablation:
         from core.zsl_ablation import ablation_configs

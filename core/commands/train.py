@@ -40,6 +40,9 @@ def add_parser(subparsers) -> None:
     train.add_argument("--seed", type=int, default=0)
     train.add_argument("--negatives", default="roll", choices=["roll", "all"],
                        help="SMIE negatives: the next clip in the batch (roll, official) or every other-class pair")
+    train.add_argument("--prompt-ensemble", action="store_true",
+                       help="embed every label as the mean over prompt templates ('a person {label}', ...); the "
+                            "model keeps them, so live labels are embedded the same way")
     train.add_argument("--finetune-blocks", type=int, default=0,
                        help="after the head, train it together with the encoder's last N blocks on the SMIE "
                             "objective (default 0: the encoder stays frozen)")
@@ -94,7 +97,7 @@ def run_train(args) -> int:
     from core.evaluate import fit_temperature
     from core.experiment import load_encoder, load_pooled
     from core.preprocess import PreprocessConfig
-    from core.text import DEFAULT_TEMPLATES, TextEncoder
+    from core.text import DEFAULT_TEMPLATES, PROMPT_TEMPLATES, TextEncoder
     from core.train_head import HeadTrainConfig, extract_features, score, train_head
     from core.training_data import stratified_holdout
     from core.zsl_bench import class_text as seen_class_text
@@ -114,7 +117,8 @@ def run_train(args) -> int:
     masked = extract_features(encoder, arrays.x, mask_keyframes="zero")
     use_descriptions = args.descriptions or args.mixed_text
     mode = "mixed" if args.mixed_text else "descriptions" if args.descriptions else "names"
-    class_text = seen_class_text(text_encoder, meta["seen_classes"], mode)
+    templates = PROMPT_TEMPLATES if args.prompt_ensemble else DEFAULT_TEMPLATES
+    class_text = seen_class_text(text_encoder, meta["seen_classes"], mode, templates)
     # The seen-class validation clips the encoder never trained on stay out of the head too: the softmax
     # temperature is fitted on them, so live probabilities are calibrated on clips neither part has seen.
     pretrain = meta["pretrain_config"]
@@ -143,7 +147,7 @@ def run_train(args) -> int:
     seconds = time.perf_counter() - started
     metadata = ModelMetadata(
         text_model=text_encoder.name, text_dim=text_encoder.dim, preprocess=asdict(PreprocessConfig()),
-        seen_classes=meta["seen_classes"], text_templates=list(DEFAULT_TEMPLATES),
+        seen_classes=meta["seen_classes"], text_templates=list(templates),
         text_use_descriptions=use_descriptions,
         hyperparameters={"pretrain": meta["pretrain_config"], "head": asdict(config), "mixed_text": args.mixed_text,
                          "negatives": args.negatives,
@@ -177,7 +181,7 @@ def run_eval(args) -> int:
         return 2
     arrays = load_pooled(meta.metrics["datasets"])
     text = label_text(TextEncoder(meta.text_model), list(meta.seen_classes) + unseen_names,
-                      meta.text_use_descriptions)
+                      meta.text_use_descriptions, tuple(meta.text_templates))
     num_seen = len(meta.seen_classes)
     unseen = arrays.restrict_classes(unseen_names)
     unseen_scores = score(model.head, extract_features(model.encoder, unseen.x), text[num_seen:])
