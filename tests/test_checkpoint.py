@@ -153,3 +153,15 @@ def test_baseline_heads_round_trip(kind, tmp_path):
     v, s = torch.randn(2, 256), torch.randn(3, 384)
     with torch.no_grad():
         assert torch.equal(head.score(v, s), loaded.head.score(v, s))
+
+
+@pytest.mark.parametrize("changes", [{"input_stream": "bone"}, {"input_stream": "motion", "temporal_kernel": 5}])
+def test_encoder_architecture_settings_round_trip(changes, tmp_path):
+    torch.manual_seed(0)
+    encoder = STGCN(STGCNConfig(num_classes=5, **changes)).eval()
+    folder = save_model(tmp_path / "m", encoder, SMIEHead(SMIEConfig(text_dim=384)).eval(), make_metadata())
+    model = load_model(folder)
+    assert all(getattr(model.encoder.config, key) == value for key, value in changes.items())
+    x = torch.randn(2, 3, 50, 25, 2)
+    with torch.no_grad():
+        torch.testing.assert_close(model.encoder.forward_features(x), encoder.forward_features(x))
