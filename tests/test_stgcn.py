@@ -6,7 +6,8 @@ from dataclasses import asdict
 import pytest
 import torch
 
-from core.stgcn import STGCN, FusedSTGCN, STGCNConfig
+from core.stgcn import STGCN, STGCNConfig
+from core.stgcn_fused import FusedSTGCN
 
 ATOL = 1e-4
 
