@@ -40,6 +40,7 @@ class BenchConfig:
     finetune: dict = field(default_factory=dict)  # FinetuneConfig overrides; non-empty: SMIE heads fine-tune the
     #                                               encoder's last blocks with them after training on frozen features
     text: str = "names"  # label text of the methods that do not fix theirs: one of TEXT_MODES
+    select_text: bool = False  # choose `text` per split and seed on pseudo-unseen classes (core.zsl_selection)
     pool_seen: bool = False  # also train on the other datasets' classes that cover none of the split's unseen ones
     mask_keyframes: str = "zero"  # the paper's keyframe masking ("drop": the official code's variant)
 
@@ -132,6 +133,13 @@ def run_split(arrays, split, seed: int, config: BenchConfig, text_encoder, progr
         raise ValueError("pool_seen needs the pooled datasets' arrays (pool_arrays)")
     unseen = arrays.restrict_classes(list(split.unseen_names))
     results = {"pretrain": {}, "methods": {}}
+    if config.select_text:
+        import dataclasses
+
+        from core.zsl_selection import select_text_mode
+
+        chosen, results["text_selection"] = select_text_mode(arrays, split, seed, config, text_encoder, progress)
+        config = dataclasses.replace(config, text=chosen, select_text=False)
     per_stream = {}
     for input_stream in config.streams:
         encoder_overrides = dict(config.encoder, **({"input_stream": input_stream} if input_stream != "joint" else {}))

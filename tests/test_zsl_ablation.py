@@ -119,6 +119,8 @@ def test_bench_zsl_names_a_bad_stream_or_block_count_before_reading_any_data(cap
     assert "--streams 'joint,depth': give one or more of joint, bone, motion" in capsys.readouterr().out
     assert main(["bench-zsl", "--finetune-blocks", "11"]) == 2
     assert "--finetune-blocks 11: give 0 (frozen encoder) to 10" in capsys.readouterr().out
+    assert main(["bench-zsl", "--select-text", "--pool-seen"]) == 2
+    assert "--select-text and --pool-seen cannot be combined" in capsys.readouterr().out
 
 
 def test_prompt_templates_reach_the_training_and_test_text(tmp_path, monkeypatch):

@@ -23,6 +23,9 @@ def add_parser(subparsers) -> None:
     parser.add_argument("--text", default="names", choices=["names", "descriptions", "mixed"],
                         help="label text of the methods that do not fix their own (mixed: trained on names and "
                              "descriptions, tested on descriptions)")
+    parser.add_argument("--select-text", action="store_true",
+                        help="choose --text per split and seed: SMIE's top-1 on pseudo-unseen classes held out of a "
+                             "second encoder's pretraining decides (nothing sees the real unseen classes)")
     parser.add_argument("--pool-seen", action="store_true",
                         help="also train on the other datasets' classes that are not and do not cover an unseen class")
     parser.add_argument("--temporal-kernel", type=odd_kernel_frames, default=None,
@@ -104,6 +107,9 @@ def run(args) -> int:
     if not streams or any(s not in STREAMS for s in streams):
         print(f"--streams {args.streams!r}: give one or more of {', '.join(STREAMS)}, separated by commas")
         return 2
+    if args.select_text and args.pool_seen:
+        print("--select-text and --pool-seen cannot be combined: pooled classes may cover a pseudo-unseen one")
+        return 2
     from core.stgcn import STGCNConfig
 
     if not 0 <= args.finetune_blocks <= len(STGCNConfig().channels):
@@ -116,7 +122,8 @@ def run(args) -> int:
                          pool_seen=args.pool_seen,
                          encoder={"temporal_kernel": args.temporal_kernel} if args.temporal_kernel else {},
                          streams=streams, finetune={"blocks": args.finetune_blocks} if args.finetune_blocks else {},
-                         templates=PROMPT_TEMPLATES if args.prompt_ensemble else ("{label}",))
+                         templates=PROMPT_TEMPLATES if args.prompt_ensemble else ("{label}",),
+                         select_text=args.select_text)
     rows = None
     if args.ablation:
         from core.zsl_ablation import ablation_configs
