@@ -48,8 +48,9 @@ def finetune(encoder, head, clips: np.ndarray, labels: np.ndarray, class_text: n
     from tqdm import tqdm
 
     from core.augment import AugmentConfig, augment_batch
-    from core.pretrain import training_device
+    from core.pretrain import batch_rows, training_device
     from core.smie import SMIEHead, mask_keyframes
+    from core.train_head import draw_phrasing
 
     if not isinstance(head, SMIEHead):
         raise ValueError(f"fine-tuning trains on the SMIE objective; got a {type(head).__name__} head")
@@ -64,15 +65,12 @@ def finetune(encoder, head, clips: np.ndarray, labels: np.ndarray, class_text: n
                                   {"params": list(head.parameters()), "lr": config.head_lr}])
     class_text = class_text if class_text.ndim == 3 else class_text[None]
     text = torch.from_numpy(np.ascontiguousarray(class_text, dtype=np.float32)).to(device)
-    class_index = torch.arange(text.shape[1], device=device)
     labels_all = torch.from_numpy(np.asarray(labels, dtype=np.int64))
     temporal = head.config.temporal != "none"
     history = []
     for _ in tqdm(range(config.epochs), desc="fine-tune", disable=not progress, unit="epoch"):
         losses = []
-        order = rng.permutation(len(clips))
-        for start in range(0, len(clips), config.batch_size):
-            rows = order[start:start + config.batch_size]
+        for rows in batch_rows(len(clips), config.batch_size, rng):
             if len(rows) < 2:
                 continue  # negatives need a second clip
             batch = torch.from_numpy(np.ascontiguousarray(clips[rows])).to(device)
@@ -80,7 +78,7 @@ def finetune(encoder, head, clips: np.ndarray, labels: np.ndarray, class_text: n
                 batch = augment_batch(batch, AugmentConfig(), generator)
             v = encoder.forward_features(batch)
             v_masked = encoder.forward_features(mask_keyframes(batch, head.config, generator)) if temporal else None
-            phrasing = text[torch.from_numpy(rng.integers(len(text), size=text.shape[1])).to(device), class_index]
+            phrasing = draw_phrasing(text, rng)
             loss, _ = head.loss(v, phrasing, labels_all[rows].to(device), v_masked)
             optimizer.zero_grad(set_to_none=True)
             loss.backward()

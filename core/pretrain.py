@@ -28,7 +28,8 @@ class PretrainConfig:
     extra: dict = field(default_factory=dict)  # free-form, recorded in the checkpoint
 
 
-def _batches(num_rows: int, batch_size: int, rng: np.random.Generator | None):
+def batch_rows(num_rows: int, batch_size: int, rng: np.random.Generator | None):
+    """Row indices of each batch: shuffled by rng, or in order without one."""
     order = rng.permutation(num_rows) if rng is not None else np.arange(num_rows)
     for start in range(0, num_rows, batch_size):
         yield order[start:start + batch_size]
@@ -65,7 +66,7 @@ def classify(encoder, x: np.ndarray, batch_size: int = 256) -> np.ndarray:
     encoder.eval()
     device = next(encoder.parameters()).device
     out = [encoder(torch.from_numpy(x[rows]).to(device)).argmax(dim=1).cpu().numpy()
-           for rows in _batches(len(x), batch_size, None)]
+           for rows in batch_rows(len(x), batch_size, None)]
     return np.concatenate(out) if out else np.zeros(0, dtype=np.int64)
 
 
@@ -80,7 +81,7 @@ def recalibrate_batchnorm(encoder, x: np.ndarray, batch_size: int = 64) -> None:
         m.momentum = None  # cumulative moving average
     encoder.train()
     device = next(encoder.parameters()).device
-    for rows in _batches(len(x), batch_size, None):
+    for rows in batch_rows(len(x), batch_size, None):
         encoder(torch.from_numpy(x[rows]).to(device))
     for m, momentum in zip(norms, momenta):
         m.momentum = momentum
@@ -119,7 +120,7 @@ def pretrain_encoder(train_x: np.ndarray, train_y: np.ndarray, val_x: np.ndarray
         started = time.perf_counter()
         encoder.train()
         losses, correct = [], 0
-        for rows in _batches(len(train_x), config.batch_size, rng):
+        for rows in batch_rows(len(train_x), config.batch_size, rng):
             batch = torch.from_numpy(train_x[rows]).to(device)
             target = torch.from_numpy(train_y[rows])
             if may_mirror is not None:

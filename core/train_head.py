@@ -60,6 +60,13 @@ def build_head(method: str, visual_dim: int, text_dim: int, head_config=None):
     return SMIEHead(config)
 
 
+def draw_phrasing(text: torch.Tensor, rng: np.random.Generator) -> torch.Tensor:
+    """(C, d_s) from (K, C, d_s) class text: each class in its own randomly drawn phrasing, so a head also learns
+    to rank a described label against an undescribed one (a user's list mixes both)."""
+    choice = torch.from_numpy(rng.integers(len(text), size=text.shape[1])).to(text.device)
+    return text[choice, torch.arange(text.shape[1], device=text.device)]
+
+
 def train_head(features: np.ndarray, masked_features: np.ndarray | None, labels: np.ndarray,
                class_text: np.ndarray, config: HeadTrainConfig, head_config=None, progress: bool = True):
     """Fit a head on (N, d_v) features with labels (N,) indexing class_text (C, d_s), or (K, C, d_s) for K
@@ -82,7 +89,6 @@ def train_head(features: np.ndarray, masked_features: np.ndarray | None, labels:
         raise ValueError("SMIE's temporal term needs the features of keyframe-masked clips")
     labels_all = torch.from_numpy(np.asarray(labels, dtype=np.int64)).to(device)
     text = torch.from_numpy(np.ascontiguousarray(class_text, dtype=np.float32)).to(device)
-    class_index = torch.arange(text.shape[1], device=device)
     optimizer = torch.optim.Adam(head.parameters(), lr=config.learning_rate, weight_decay=config.weight_decay)
     batches_per_epoch = max(1, -(-len(v_all) // config.batch_size))
     total_steps, warmup_steps = config.epochs * batches_per_epoch, config.warmup_epochs * batches_per_epoch
@@ -104,9 +110,7 @@ def train_head(features: np.ndarray, masked_features: np.ndarray | None, labels:
             if len(rows) < 2:
                 continue  # negatives need a second clip
             v_masked = masked_all[rows] if masked_all is not None else None
-            # each class in its own randomly drawn phrasing, so the head also learns to rank a described label
-            # against an undescribed one: a user's list mixes both
-            phrasing = text[torch.from_numpy(rng.integers(len(text), size=text.shape[1])).to(device), class_index]
+            phrasing = draw_phrasing(text, rng)
             loss, _ = head.loss(v_all[rows], phrasing, labels_all[rows], v_masked)
             optimizer.zero_grad(set_to_none=True)
             loss.backward()

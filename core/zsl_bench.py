@@ -142,9 +142,9 @@ def run_split(arrays, split, seed: int, config: BenchConfig, text_encoder, progr
         config = dataclasses.replace(config, text=chosen, select_text=False)
     per_stream = {}
     for input_stream in config.streams:
-        encoder_overrides = dict(config.encoder, **({"input_stream": input_stream} if input_stream != "joint" else {}))
+        overrides = stream_encoder_overrides(config, input_stream)
         scores, pretrain_info, seen_classes = _stream_scores(arrays, split, seed, config, text_encoder, progress,
-                                                             pool_arrays, encoder_overrides)
+                                                             pool_arrays, overrides)
         results["pretrain"][input_stream], results["seen_classes"] = pretrain_info, seen_classes
         per_stream[input_stream] = scores
     for method_key in config.methods:
@@ -159,6 +159,11 @@ def run_split(arrays, split, seed: int, config: BenchConfig, text_encoder, progr
     if len(config.streams) == 1:
         results["pretrain"] = results["pretrain"][config.streams[0]]
     return results
+
+
+def stream_encoder_overrides(config: BenchConfig, input_stream: str) -> dict:
+    """config.encoder for one input stream; the joint stream adds nothing, so its cache keys stay as they were."""
+    return dict(config.encoder, **({"input_stream": input_stream} if input_stream != "joint" else {}))
 
 
 def _z_scored(scores: np.ndarray) -> np.ndarray:

@@ -29,7 +29,7 @@ def select_text_mode(arrays, split, seed: int, config, text_encoder, progress: b
     pseudo_unseen_split for every text mode, the mode with the best pseudo-unseen top-1 chosen (ties: the first
     of TEXT_MODES). One encoder on the inner seen classes serves every mode (it is cached)."""
     from core.evaluate import zsl_metrics
-    from core.zsl_bench import TEXT_MODES, _stream_scores
+    from core.zsl_bench import TEXT_MODES, _stream_scores, stream_encoder_overrides
 
     if config.pool_seen:
         raise ValueError("text-mode selection does not pool other datasets (their classes may cover a "
@@ -40,8 +40,7 @@ def select_text_mode(arrays, split, seed: int, config, text_encoder, progress: b
     for mode in TEXT_MODES:
         inner_config = dataclasses.replace(config, text=mode, methods=("smie",), streams=config.streams[:1],
                                            finetune={})
-        overrides = dict(config.encoder, **({"input_stream": config.streams[0]} if config.streams[0] != "joint"
-                                            else {}))
+        overrides = stream_encoder_overrides(config, config.streams[0])
         scores, _, _ = _stream_scores(arrays, inner, seed, inner_config, text_encoder, progress, None, overrides)
         top1[mode] = float(zsl_metrics(scores["smie"], pseudo_unseen.labels)["top1"])
     chosen = max(TEXT_MODES, key=lambda mode: top1[mode])  # max keeps the first of equal values

@@ -112,8 +112,9 @@ def run(args) -> int:
         return 2
     from core.stgcn import STGCNConfig
 
-    if not 0 <= args.finetune_blocks <= len(STGCNConfig().channels):
-        print(f"--finetune-blocks {args.finetune_blocks}: give 0 (frozen encoder) to {len(STGCNConfig().channels)}")
+    num_blocks = len(STGCNConfig().channels)
+    if not 0 <= args.finetune_blocks <= num_blocks:
+        print(f"--finetune-blocks {args.finetune_blocks}: give 0 (frozen encoder) to {num_blocks}")
         return 2
     pretrain = {"device": args.device, **({"epochs": args.pretrain_epochs} if args.pretrain_epochs else {})}
     head = {"device": args.device, **({"epochs": args.head_epochs} if args.head_epochs else {})}
