@@ -41,7 +41,11 @@ def ablation_configs(base, steps: tuple[str, ...] = tuple(ABLATION_STEPS)):
 
 
 def row_label(row_name: str, method: str) -> str:
-    return row_name if method == "smie" else f"{method} with every lever above"
+    """The table row of a method's result; a per-stream member ("smie[bone]") is named as that row's stream."""
+    base, _, member = method.partition("[")
+    member = member.rstrip("]")
+    label = row_name if base == "smie" else f"{base} with every lever above"
+    return f"{label}, {member} stream alone" if member else label
 
 
 def run_ablation(arrays, splits, rows, text_encoder, pool_arrays, progress: bool = True,

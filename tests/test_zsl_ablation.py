@@ -8,7 +8,7 @@ import pytest
 from core.commands.bench_zsl import merge_summaries
 from core.protocols import Split
 from core.training_data import TrainingArrays
-from core.zsl_ablation import ABLATION_STEPS, COMPARED_METHODS, ablation_configs
+from core.zsl_ablation import ABLATION_STEPS, COMPARED_METHODS, ablation_configs, row_label
 from core.zsl_bench import (BenchConfig, _encoder_cache_key, _z_scored, pretrained_encoder, run_split,
                              seen_training_set, summarise)
 
@@ -137,3 +137,11 @@ def test_prompt_templates_reach_the_training_and_test_text(tmp_path, monkeypatch
     assert np.allclose(seen_text[0], expected_names, atol=1e-6)
     assert not np.allclose(seen_text[0], plain_seen[0], atol=1e-3), "the templates changed nothing"
     assert np.allclose(np.linalg.norm(unseen_text, axis=1), 1, atol=1e-5)
+
+
+def test_ablation_rows_name_each_streams_member_in_its_own_row():
+    row = "+ bone and motion streams"
+    assert row_label(row, "smie") == row
+    assert row_label(row, "smie[bone]") == "+ bone and motion streams, bone stream alone"
+    assert row_label(row, "devise") == "devise with every lever above"
+    assert row_label(row, "devise[motion]") == "devise with every lever above, motion stream alone"
