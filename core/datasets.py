@@ -121,6 +121,16 @@ LOADERS = {
 }
 
 
+# Dataset name -> the joint layout its files hold (core.joint_maps source name): which NTU joints are synthesised.
+JOINT_SOURCES = {
+    "utd_mhad": "utd_mhad20",
+    "msr_action3d": "msr_action3d20",
+    "utkinect": "kinect_v1_sdk20",
+    "gtu": "ntu25",
+    "ntu_samples": "ntu25",
+}
+
+
 def dataset_names() -> tuple[str, ...]:
     return tuple(LOADERS)
 

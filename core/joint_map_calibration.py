@@ -9,16 +9,13 @@ from pathlib import Path
 
 import numpy as np
 
+from core.joint_maps import MEDIAPIPE33_NAMES
 from core.layouts import NTU25
 
 log = logging.getLogger(__name__)
 
 _J = NTU25.index
-_MP = {name: j for j, name in enumerate((
-    "nose", "left_eye_inner", "left_eye", "left_eye_outer", "right_eye_inner", "right_eye", "right_eye_outer",
-    "left_ear", "right_ear", "mouth_left", "mouth_right", "left_shoulder", "right_shoulder", "left_elbow",
-    "right_elbow", "left_wrist", "right_wrist", "left_pinky", "right_pinky", "left_index", "right_index",
-    "left_thumb", "right_thumb"))}
+_MP = {name: j for j, name in enumerate(MEDIAPIPE33_NAMES)}
 
 
 def line_ratio(joints: np.ndarray, usable: np.ndarray, point: int, start: tuple[int, ...],
@@ -55,8 +52,7 @@ def fit_kinect_v2(joints: np.ndarray, usable: np.ndarray) -> dict[str, float]:
     on = lambda p, s, e: line_ratio(joints, usable, _J[p], s, e)  # noqa: E731
     return {
         "SPINE_BASE_ON_HIPS_TO_SHOULDERS": on("SpineBase", hips, shoulders),
-        "SPINE_MID_ON_HIPS_TO_SHOULDERS": on("SpineMid", hips, shoulders),
-        "SPINE_SHOULDER_ON_HIPS_TO_SHOULDERS": on("SpineShoulder", hips, shoulders),
+        "SPINE_SHOULDER_ON_BASE_TO_HEAD": on("SpineShoulder", (_J["SpineBase"],), (_J["Head"],)),
         "SPINE_MID_ON_BASE_TO_SPINE_SHOULDER": on("SpineMid", (_J["SpineBase"],), (_J["SpineShoulder"],)),
         "NECK_ON_SPINE_SHOULDER_TO_HEAD": on("Neck", (_J["SpineShoulder"],), (_J["Head"],)),
         "HAND_TIP_ON_WRIST_TO_HAND": _sides(lambda s: on(f"HandTip{s}", (_J[f"Wrist{s}"],), (_J[f"Hand{s}"],))),
@@ -64,6 +60,8 @@ def fit_kinect_v2(joints: np.ndarray, usable: np.ndarray) -> dict[str, float]:
         # Lengths the MediaPipe constants are matched to: head above mid-shoulders / shoulder width; hand, hand
         # tip and thumb from the wrist / forearm.
         "head_length": length_ratio(joints, usable, (_J["Head"],), shoulders, *shoulders),
+        "head_above_hips_length": length_ratio(joints, usable, (_J["Head"],), hips, *shoulders),
+        "hip_width_length": length_ratio(joints, usable, (hips[0],), (hips[1],), *shoulders),
         **{f"{part}_length": _sides(lambda s, part=part: length_ratio(
             joints, usable, (_J[f"{part}{s}"],), (_J[f"Wrist{s}"],), _J[f"Elbow{s}"], _J[f"Wrist{s}"]))
            for part in ("Hand", "HandTip", "Thumb")},
@@ -74,6 +72,7 @@ def mediapipe_lengths(world: np.ndarray, visibility: np.ndarray) -> dict[str, fl
     """The same length ratios for the MediaPipe points the NTU joints are built from; world (F, 33, 3)."""
     usable = visibility >= 0.5
     shoulders = (_MP["left_shoulder"], _MP["right_shoulder"])
+    hips, ears = (_MP["left_hip"], _MP["right_hip"]), (_MP["left_ear"], _MP["right_ear"])
 
     def arm(points: str, side: str) -> float:
         names = {"knuckles": ("index", "pinky"), "index": ("index",), "thumb": ("thumb",)}[points]
@@ -81,7 +80,9 @@ def mediapipe_lengths(world: np.ndarray, visibility: np.ndarray) -> dict[str, fl
                             _MP[f"{side}_elbow"], _MP[f"{side}_wrist"])
 
     return {
-        "head_length": length_ratio(world, usable, (_MP["left_ear"], _MP["right_ear"]), shoulders, *shoulders),
+        "head_length": length_ratio(world, usable, ears, shoulders, *shoulders),
+        "head_above_hips_length": length_ratio(world, usable, ears, hips, *shoulders),
+        "hip_width_length": length_ratio(world, usable, (hips[0],), (hips[1],), *shoulders),
         "Hand_length": 0.5 * (arm("knuckles", "left") + arm("knuckles", "right")),
         "HandTip_length": 0.5 * (arm("index", "left") + arm("index", "right")),
         "Thumb_length": 0.5 * (arm("thumb", "left") + arm("thumb", "right")),
@@ -91,7 +92,8 @@ def mediapipe_lengths(world: np.ndarray, visibility: np.ndarray) -> dict[str, fl
 def fit_mediapipe(kinect_lengths: dict[str, float], mediapipe: dict[str, float]) -> dict[str, float]:
     """t for each MediaPipe line: the Kinect v2 length over the MediaPipe length of the point it stands for."""
     return {
-        "HEAD_ON_SHOULDERS_TO_EARS": kinect_lengths["head_length"] / mediapipe["head_length"],
+        "HEAD_ON_HIPS_TO_EARS": kinect_lengths["head_above_hips_length"] / mediapipe["head_above_hips_length"],
+        "HIP_ON_MID_HIPS_TO_HIP": kinect_lengths["hip_width_length"] / mediapipe["hip_width_length"],
         "HAND_ON_WRIST_TO_KNUCKLES": kinect_lengths["Hand_length"] / mediapipe["Hand_length"],
         "HAND_TIP_ON_WRIST_TO_INDEX": kinect_lengths["HandTip_length"] / mediapipe["HandTip_length"],
         "THUMB_ON_WRIST_TO_THUMB": kinect_lengths["Thumb_length"] / mediapipe["Thumb_length"],

@@ -84,8 +84,7 @@ AXES = {
 # ratio t = (p - a).(b - a) / |b - a|^2 of the joint p projected on the line a -> b; the constant is the mean of
 # the two datasets' medians (left and right hands pooled). tests/test_joint_maps.py refits and compares.
 SPINE_BASE_ON_HIPS_TO_SHOULDERS = -0.013  # NTU -0.017, GTU -0.009: SpineBase sits at hip height
-SPINE_MID_ON_HIPS_TO_SHOULDERS = 0.609  # NTU 0.604, GTU 0.613
-SPINE_SHOULDER_ON_HIPS_TO_SHOULDERS = 1.069  # NTU 1.069, GTU 1.070: a little above the shoulder line
+SPINE_SHOULDER_ON_BASE_TO_HEAD = 0.711  # NTU 0.717, GTU 0.704
 SPINE_MID_ON_BASE_TO_SPINE_SHOULDER = 0.575  # NTU 0.573, GTU 0.577 (residual 4-5 mm)
 NECK_ON_SPINE_SHOULDER_TO_HEAD = 0.335  # NTU 0.344, GTU 0.325
 HAND_TIP_ON_WRIST_TO_HAND = 2.037  # NTU 1.846, GTU 2.227; Kinect v2 hand tips are noisy (IQR about 1.5-2.9)
@@ -95,7 +94,12 @@ THUMB_ON_WRIST_TO_HAND = 1.143  # NTU 1.148, GTU 1.139; the thumb lies about 30 
 # world landmarks (full model, the 2265 frames of the 27 webcam_arms videos) for the points it is built from;
 # t = Kinect ratio / MediaPipe ratio. MediaPipe's index/pinky/thumb are knuckles close to the wrist, so the hand
 # joints are stretched; the thumb's direction agrees (about 30 degrees off the hand axis in both).
-HEAD_ON_SHOULDERS_TO_EARS = 1.521  # |Head - mid-shoulders| / shoulder width: Kinect 0.764, MediaPipe ears 0.502
+# Head and spine hang from the hips, not the shoulders: MediaPipe's shoulders ride up towards the ears when the arms
+# go over the head, so a head and SpineShoulder placed on lines through the shoulders moved 4-10 cm there, where
+# Kinect's stay put (its SpineShoulder is a spine joint; the SpineShoulder line ratio above is Kinect v2's own).
+HEAD_ON_HIPS_TO_EARS = 1.168  # |Head - mid-hips| / shoulder width: Kinect 2.256, MediaPipe ears 1.931
+# MediaPipe's hips are anatomical hip joints; Kinect's sit closer together (hip width / shoulder width 0.442 vs 0.673).
+HIP_ON_MID_HIPS_TO_HIP = 0.657
 HAND_ON_WRIST_TO_KNUCKLES = 0.931  # |Hand - wrist| / forearm: Kinect 0.275, MediaPipe mean(index, pinky) 0.296
 HAND_TIP_ON_WRIST_TO_INDEX = 1.658  # |HandTip - wrist| / forearm: Kinect 0.570, MediaPipe index 0.343
 THUMB_ON_WRIST_TO_THUMB = 3.763  # |Thumb - wrist| / forearm: Kinect 0.364, MediaPipe thumb 0.097
@@ -140,9 +144,8 @@ DIRECT: dict[str, dict[str, str]] = {
     "mediapipe33": {
         "ShoulderLeft": "left_shoulder", "ElbowLeft": "left_elbow", "WristLeft": "left_wrist",
         "ShoulderRight": "right_shoulder", "ElbowRight": "right_elbow", "WristRight": "right_wrist",
-        "HipLeft": "left_hip", "KneeLeft": "left_knee", "AnkleLeft": "left_ankle", "FootLeft": "left_foot_index",
-        "HipRight": "right_hip", "KneeRight": "right_knee", "AnkleRight": "right_ankle",
-        "FootRight": "right_foot_index",
+        "KneeLeft": "left_knee", "AnkleLeft": "left_ankle", "FootLeft": "left_foot_index",
+        "KneeRight": "right_knee", "AnkleRight": "right_ankle", "FootRight": "right_foot_index",
     },
     "azure32": {
         "SpineBase": "PELVIS", "SpineMid": "SPINE_NAVEL", "Neck": "NECK", "Head": "HEAD",
@@ -165,9 +168,11 @@ SYNTHESISED: dict[str, tuple[Lerp, ...]] = {
     "ntu25": (),
     "mediapipe33": (
         Lerp("SpineBase", _HIPS, _SHOULDERS, SPINE_BASE_ON_HIPS_TO_SHOULDERS),
-        Lerp("SpineMid", _HIPS, _SHOULDERS, SPINE_MID_ON_HIPS_TO_SHOULDERS),
-        Lerp("SpineShoulder", _HIPS, _SHOULDERS, SPINE_SHOULDER_ON_HIPS_TO_SHOULDERS),
-        Lerp("Head", _SHOULDERS, ("left_ear", "right_ear"), HEAD_ON_SHOULDERS_TO_EARS),
+        Lerp("Head", _HIPS, ("left_ear", "right_ear"), HEAD_ON_HIPS_TO_EARS),
+        Lerp("SpineShoulder", ("SpineBase",), ("Head",), SPINE_SHOULDER_ON_BASE_TO_HEAD),
+        Lerp("SpineMid", ("SpineBase",), ("SpineShoulder",), SPINE_MID_ON_BASE_TO_SPINE_SHOULDER),
+        Lerp("HipLeft", _HIPS, ("left_hip",), HIP_ON_MID_HIPS_TO_HIP),
+        Lerp("HipRight", _HIPS, ("right_hip",), HIP_ON_MID_HIPS_TO_HIP),
         Lerp("Neck", ("SpineShoulder",), ("Head",), NECK_ON_SPINE_SHOULDER_TO_HEAD),
         Lerp("HandLeft", ("left_wrist",), ("left_index", "left_pinky"), HAND_ON_WRIST_TO_KNUCKLES),
         Lerp("HandRight", ("right_wrist",), ("right_index", "right_pinky"), HAND_ON_WRIST_TO_KNUCKLES),

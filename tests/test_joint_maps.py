@@ -29,7 +29,7 @@ def test_real_joint_masks():
     assert kinect_v1 == {"SpineMid", "Neck", "HandTipLeft", "ThumbLeft", "HandTipRight", "ThumbRight"}
     mediapipe = {NTU25.joint_names[j] for j in np.flatnonzero(~real_joint_mask("mediapipe33"))}
     assert mediapipe == {"SpineBase", "SpineMid", "Neck", "Head", "SpineShoulder", "HandLeft", "HandRight",
-                         "HandTipLeft", "ThumbLeft", "HandTipRight", "ThumbRight"}
+                         "HipLeft", "HipRight", "HandTipLeft", "ThumbLeft", "HandTipRight", "ThumbRight"}
 
 
 def test_ntu25_is_identity_and_translation_commutes():
@@ -123,6 +123,25 @@ def test_mediapipe_axes_person_facing_camera_left_arm_raised():
     assert np.dot(np.cross(right, up), out[J["FootLeft"]] - out[J["AnkleLeft"]]) < 0
 
 
+def test_mediapipe_shrug_moves_neither_head_nor_spine_and_hips_come_in():
+    """Shoulders riding up (as MediaPipe's do when the arms go over the head) leave head and spine where Kinect's
+    stay; the hips are drawn in to Kinect's hip width."""
+    still = _mediapipe_person_left_arm_raised()
+    shrug = still.copy()
+    names = SOURCE_JOINT_NAMES["mediapipe33"]
+    for side in ("left", "right"):
+        shrug[names.index(f"{side}_shoulder"), 1] -= 0.06  # MediaPipe y points down: 6 cm up
+    (before, after), valid = to_ntu25(np.stack([still, shrug]), "mediapipe33", np.ones((2, 33)))
+    assert valid.all()
+    np.testing.assert_allclose(after[J["Head"]], before[J["Head"]], atol=1e-6)
+    for joint in ("Neck", "SpineShoulder", "SpineMid", "SpineBase"):  # SpineBase sits 1.3 % below the hip line
+        np.testing.assert_allclose(after[J[joint]], before[J[joint]], atol=0.001, err_msg=joint)
+    assert after[J["ShoulderLeft"], 1] - before[J["ShoulderLeft"], 1] == pytest.approx(0.06, abs=1e-6)
+    source_width = np.linalg.norm(still[names.index("left_hip")] - still[names.index("right_hip")])
+    ntu_width = np.linalg.norm(before[J["HipLeft"]] - before[J["HipRight"]])
+    assert ntu_width == pytest.approx(joint_maps.HIP_ON_MID_HIPS_TO_HIP * source_width, rel=1e-5)
+
+
 def test_azure_axes_millimetres_person_facing_camera():
     names = SOURCE_JOINT_NAMES["azure32"]
     joints_mm = np.zeros((32, 3))
@@ -182,6 +201,14 @@ def test_mediapipe_on_real_video_matches_kinect_proportions_and_sides(shared_dat
     assert (out[:, J["ShoulderRight"], 0] > out[:, J["ShoulderLeft"], 0]).mean() > 0.95
     assert (out[:, J["Head"], 1] > out[:, J["SpineShoulder"], 1]).all()
     assert (out[:, J["SpineShoulder"], 1] > out[:, J["SpineBase"], 1]).all()
+    world, visibility = mediapipe_video_landmarks(videos[1:])
+    raise_out, raise_valid = to_ntu25(world, "mediapipe33", visibility)
+    # Arms raised sideways over the head: the head keeps its distance from SpineShoulder, as on Kinect v2 (GTU
+    # 0.017 std / mean); built on the shoulder line it varied 0.134.
+    keep = raise_valid[:, J["Head"]] & raise_valid[:, J["SpineShoulder"]]
+    head = np.linalg.norm(raise_out[keep, J["Head"]] - raise_out[keep, J["SpineShoulder"]], axis=-1)
+    assert keep.sum() > 50 and head.std() / head.mean() < 0.05, head.std() / head.mean()
+    assert raise_out[keep, J["WristLeft"], 1].max() > raise_out[keep, J["Head"], 1].max()  # the arms did go up
     world, visibility = mediapipe_video_landmarks(videos[1:])
     out, valid = to_ntu25(np.concatenate([wave_world, world]), "mediapipe33",
                           np.concatenate([wave_visibility, visibility]))

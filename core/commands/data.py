@@ -1,4 +1,4 @@
-"""`smie data info`: what each skeleton dataset holds (clips, classes, frame counts, bad files)."""
+"""`smie data info`: what each skeleton dataset holds; `smie data domain-gap`: how their skeletons differ."""
 
 import json
 import sys
@@ -14,6 +14,14 @@ def add_parser(subparsers):
     info.add_argument("--dataset", action="append", default=None,
                       help="only this dataset (repeatable; default: all)")
     info.add_argument("--no-cache", action="store_true", help="parse every file again instead of using the cache")
+    gap = actions.add_parser("domain-gap", help="bone lengths, noise per axis and joint presence per source",
+                             description="Put numbers on how skeletons of each source differ: bone lengths, "
+                                         "frame-to-frame noise per axis (z is depth), joint presence. Clip folders "
+                                         "(videos are pose-estimated with MediaPipe, cached) sit beside the datasets.")
+    gap.add_argument("--dataset", action="append", default=None, help="only this dataset (repeatable; default: all)")
+    gap.add_argument("--clips", action="append", default=[], metavar="FOLDER",
+                     help="a folder of videos, recordings or .skeleton files to measure too (repeatable)")
+    gap.add_argument("--json", action="store_true", help="print one JSON object keyed by source")
     parser.set_defaults(run=run)
 
 
@@ -33,21 +41,35 @@ def dataset_summary(dataset) -> dict:
     }
 
 
-def run(args) -> int:
-    from core.datasets import dataset_folder, dataset_names, load_dataset
+def checked_data_root(names: list[str]):
+    """The data root, after checking every named dataset is known and has its folder; ValueError says which not."""
+    from core.datasets import dataset_folder, dataset_names
     from core.paths import data_root
 
-    names = args.dataset or list(dataset_names())
     unknown = [name for name in names if name not in dataset_names()]
     if unknown:
-        print(f"unknown dataset(s) {', '.join(unknown)}; known: {', '.join(dataset_names())}", file=sys.stderr)
-        return 2
+        raise ValueError(f"unknown dataset(s) {', '.join(unknown)}; known: {', '.join(dataset_names())}")
     root = data_root()
     missing = [name for name in names if not dataset_folder(name, root).is_dir()]
     if missing:
-        print(f"data folder not found: {', '.join(str(dataset_folder(n, root)) for n in missing)}\n"
-              f"Set SMIE_DATA to the folder holding {', '.join(dataset_names())}.", file=sys.stderr)
+        raise ValueError(f"data folder not found: {', '.join(str(dataset_folder(n, root)) for n in missing)}\n"
+                         f"Set SMIE_DATA to the folder holding {', '.join(dataset_names())}.")
+    return root
+
+
+def run(args) -> int:
+    if args.data_command == "domain-gap":
+        from core.commands.data_gap import run_domain_gap
+
+        return run_domain_gap(args)
+    from core.datasets import dataset_names, load_dataset
+
+    try:
+        root = checked_data_root(args.dataset or list(dataset_names()))
+    except ValueError as error:
+        print(error, file=sys.stderr)
         return 2
+    names = args.dataset or list(dataset_names())
     summaries = {}
     for name in names:
         try:
