@@ -61,6 +61,7 @@ def fit_kinect_v2(joints: np.ndarray, usable: np.ndarray) -> dict[str, float]:
         # tip and thumb from the wrist / forearm.
         "head_length": length_ratio(joints, usable, (_J["Head"],), shoulders, *shoulders),
         "head_above_hips_length": length_ratio(joints, usable, (_J["Head"],), hips, *shoulders),
+        "spine_shoulder_length": length_ratio(joints, usable, (_J["SpineShoulder"],), shoulders, *shoulders),
         "hip_width_length": length_ratio(joints, usable, (hips[0],), (hips[1],), *shoulders),
         **{f"{part}_length": _sides(lambda s, part=part: length_ratio(
             joints, usable, (_J[f"{part}{s}"],), (_J[f"Wrist{s}"],), _J[f"Elbow{s}"], _J[f"Wrist{s}"]))
@@ -93,6 +94,8 @@ def fit_mediapipe(kinect_lengths: dict[str, float], mediapipe: dict[str, float])
     """t for each MediaPipe line: the Kinect v2 length over the MediaPipe length of the point it stands for."""
     return {
         "HEAD_ON_HIPS_TO_EARS": kinect_lengths["head_above_hips_length"] / mediapipe["head_above_hips_length"],
+        "HEAD_ON_SHOULDERS_TO_EARS": kinect_lengths["head_length"] / mediapipe["head_length"],
+        "SPINE_SHOULDER_ON_SHOULDERS_TO_EARS": kinect_lengths["spine_shoulder_length"] / mediapipe["head_length"],
         "HIP_ON_MID_HIPS_TO_HIP": kinect_lengths["hip_width_length"] / mediapipe["hip_width_length"],
         "HAND_ON_WRIST_TO_KNUCKLES": kinect_lengths["Hand_length"] / mediapipe["Hand_length"],
         "HAND_TIP_ON_WRIST_TO_INDEX": kinect_lengths["HandTip_length"] / mediapipe["HandTip_length"],

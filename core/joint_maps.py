@@ -98,6 +98,9 @@ THUMB_ON_WRIST_TO_HAND = 1.143  # NTU 1.148, GTU 1.139; the thumb lies about 30 
 # go over the head, so a head and SpineShoulder placed on lines through the shoulders moved 4-10 cm there, where
 # Kinect's stay put (its SpineShoulder is a spine joint; the SpineShoulder line ratio above is Kinect v2's own).
 HEAD_ON_HIPS_TO_EARS = 1.168  # |Head - mid-hips| / shoulder width: Kinect 2.256, MediaPipe ears 1.931
+# Without hips in view (FALLBACK below), over |mid-ears - mid-shoulders| / shoulder width = 0.502 on MediaPipe:
+HEAD_ON_SHOULDERS_TO_EARS = 1.521  # |Head - mid-shoulders| / shoulder width on Kinect v2: 0.764
+SPINE_SHOULDER_ON_SHOULDERS_TO_EARS = 0.248  # |SpineShoulder - mid-shoulders| / shoulder width on Kinect v2: 0.125
 # MediaPipe's hips are anatomical hip joints; Kinect's sit closer together (hip width / shoulder width 0.442 vs 0.673).
 HIP_ON_MID_HIPS_TO_HIP = 0.657
 HAND_ON_WRIST_TO_KNUCKLES = 0.931  # |Hand - wrist| / forearm: Kinect 0.275, MediaPipe mean(index, pinky) 0.296
@@ -187,6 +190,16 @@ SYNTHESISED: dict[str, tuple[Lerp, ...]] = {
     "kinect_v1_sdk20": _KINECT_V1_RULES,
 }
 
+# Rules used where a joint's own rule lacks an input: a desk webcam sees no hips, and head and SpineShoulder then
+# hang from the shoulders as before (Neck follows). Joints whose only rule needs the hips are left to preprocessing.
+FALLBACK: dict[str, dict[str, Lerp]] = {
+    "mediapipe33": {
+        "Head": Lerp("Head", _SHOULDERS, ("left_ear", "right_ear"), HEAD_ON_SHOULDERS_TO_EARS),
+        "SpineShoulder": Lerp("SpineShoulder", _SHOULDERS, ("left_ear", "right_ear"),
+                              SPINE_SHOULDER_ON_SHOULDERS_TO_EARS),
+    },
+}
+
 CONFIDENCE_THRESHOLD = 0.5  # a source joint with confidence/visibility below this is not usable
 
 
@@ -196,12 +209,11 @@ class _CompiledMap:
     inputs: np.ndarray  # (25, J) bool: the source joints each NTU joint depends on
     real: np.ndarray  # (25,) bool: measured directly
     axis_scale: np.ndarray  # (3,) float64: scale * sign per axis
+    fallback_weights: np.ndarray | None  # (25, J): FALLBACK rules swapped in; used where `weights` is not valid
 
 
-@lru_cache(maxsize=None)
-def _compiled(source: str) -> _CompiledMap:
-    if source not in SOURCE_JOINT_NAMES:
-        raise ValueError(f"unknown joint source {source!r}; known: {sorted(SOURCE_JOINT_NAMES)}")
+def _rule_weights(source: str, rules: tuple[Lerp, ...]) -> tuple[np.ndarray, np.ndarray]:
+    """(25, J) weights (NTU joint = weights @ source joints) and (25,) bool "measured directly", for one rule list."""
     names = SOURCE_JOINT_NAMES[source]
     index = {name: j for j, name in enumerate(names)}
     weights = np.zeros((NTU25.num_joints, len(names)))
@@ -221,7 +233,7 @@ def _compiled(source: str) -> _CompiledMap:
                 rows.append(np.eye(len(names))[index[point]])
         return np.mean(rows, axis=0)
 
-    for rule in SYNTHESISED[source]:
+    for rule in rules:
         target = NTU25.index[rule.target]
         assert not filled[target], f"{source}: {rule.target} is both direct and synthesised"
         start, end = mean_row(rule.start), mean_row(rule.end)
@@ -229,9 +241,23 @@ def _compiled(source: str) -> _CompiledMap:
         filled[target] = True
     missing = [NTU25.joint_names[j] for j in np.flatnonzero(~filled)]
     assert not missing, f"{source}: no rule for NTU joints {missing}"
+    return weights, real
+
+
+@lru_cache(maxsize=None)
+def _compiled(source: str) -> _CompiledMap:
+    if source not in SOURCE_JOINT_NAMES:
+        raise ValueError(f"unknown joint source {source!r}; known: {sorted(SOURCE_JOINT_NAMES)}")
+    rules = SYNTHESISED[source]
+    weights, real = _rule_weights(source, rules)
+    fallback = FALLBACK.get(source, {})
+    assert set(fallback) <= {rule.target for rule in rules}, f"{source}: a fallback for a joint with no rule"
+    fallback_weights = None
+    if fallback:  # the same rules with the fallbacks swapped in, so joints built on them follow too
+        fallback_weights, _ = _rule_weights(source, tuple(fallback.get(rule.target, rule) for rule in rules))
     scale, signs = AXES[source]
     return _CompiledMap(weights=weights, inputs=np.abs(weights) > 1e-12, real=real,
-                        axis_scale=scale * np.asarray(signs, dtype=np.float64))
+                        axis_scale=scale * np.asarray(signs, dtype=np.float64), fallback_weights=fallback_weights)
 
 
 def real_joint_mask(source: str) -> np.ndarray:
@@ -251,8 +277,8 @@ def to_ntu25(joints: np.ndarray, source: str,
 
     The output is in metres with X to the sensor's left, Y up, Z away. `confidence` (..., J) (MediaPipe visibility,
     Azure confidence level, Kinect tracking state...) marks a source joint usable when >= 0.5; non-finite joints are
-    never usable. A direct joint is valid when its source joint is usable, a synthesised one when all its inputs are.
-    Invalid joints are set to 0.
+    never usable. A direct joint is valid when its source joint is usable, a synthesised one when all its inputs are
+    (or, failing that, all the inputs of its FALLBACK rule). Invalid joints are set to 0.
     """
     table = _compiled(source)
     num_source = table.weights.shape[1]
@@ -268,5 +294,10 @@ def to_ntu25(joints: np.ndarray, source: str,
     x = np.where(usable[..., None], x, 0.0) * table.axis_scale
     out = table.weights @ x  # (25, J) @ (..., J, 3) -> (..., 25, 3)
     valid = np.all(usable[..., None, :] | ~table.inputs, axis=-1)
+    if table.fallback_weights is not None:
+        fallback_valid = np.all(usable[..., None, :] | ~(np.abs(table.fallback_weights) > 1e-12), axis=-1)
+        use = fallback_valid & ~valid
+        out = np.where(use[..., None], table.fallback_weights @ x, out)
+        valid |= use
     out[~valid] = 0.0
     return out.astype(np.float32), valid

@@ -20,6 +20,8 @@ def test_tables_are_consistent(source):
     assert table.weights.shape == (25, len(names))
     # Every NTU joint is an affine combination of source joints, so the map commutes with translation.
     np.testing.assert_allclose(table.weights.sum(axis=1), 1.0, atol=1e-12)
+    if table.fallback_weights is not None:
+        np.testing.assert_allclose(table.fallback_weights.sum(axis=1), 1.0, atol=1e-12)
     assert real_joint_mask(source).sum() == len(direct_map(source))
 
 
@@ -140,6 +142,29 @@ def test_mediapipe_shrug_moves_neither_head_nor_spine_and_hips_come_in():
     source_width = np.linalg.norm(still[names.index("left_hip")] - still[names.index("right_hip")])
     ntu_width = np.linalg.norm(before[J["HipLeft"]] - before[J["HipRight"]])
     assert ntu_width == pytest.approx(joint_maps.HIP_ON_MID_HIPS_TO_HIP * source_width, rel=1e-5)
+
+
+def test_mediapipe_without_hips_in_view_keeps_head_and_spine_shoulder_from_the_shoulders():
+    """A desk webcam sees no hips: head, SpineShoulder and neck come from shoulders and ears (FALLBACK), the joints
+    that need the hips are invalid; with hips in view the hip-based rules win."""
+    world = _mediapipe_person_left_arm_raised()
+    names = SOURCE_JOINT_NAMES["mediapipe33"]
+    visibility = np.ones(33)
+    hidden = [names.index(n) for n in names if n.split("_", 1)[-1] in ("hip", "knee", "ankle", "heel", "foot_index")]
+    visibility[hidden] = 0.1
+    desk, desk_valid = to_ntu25(world, "mediapipe33", visibility)
+    full, full_valid = to_ntu25(world, "mediapipe33", np.ones(33))
+    assert full_valid.all()
+    for joint in ("Head", "SpineShoulder", "Neck", "ShoulderLeft", "HandTipRight"):
+        assert desk_valid[J[joint]], joint
+    for joint in ("SpineBase", "SpineMid", "HipLeft", "KneeRight"):
+        assert not desk_valid[J[joint]] and not desk[J[joint]].any(), joint
+    mid_shoulders = world[[names.index("left_shoulder"), names.index("right_shoulder")]].mean(0)
+    mid_ears = world[[names.index("left_ear"), names.index("right_ear")]].mean(0)
+    expected_head = (mid_shoulders + joint_maps.HEAD_ON_SHOULDERS_TO_EARS * (mid_ears - mid_shoulders)) * (-1, -1, 1)
+    np.testing.assert_allclose(desk[J["Head"]], expected_head, atol=1e-6)
+    assert not np.allclose(full[J["Head"]], desk[J["Head"]], atol=1e-4)  # the hip-based rule is the one used
+    assert desk[J["Head"], 1] > desk[J["Neck"], 1] > desk[J["SpineShoulder"], 1]
 
 
 def test_azure_axes_millimetres_person_facing_camera():
