@@ -210,6 +210,7 @@ class _CompiledMap:
     real: np.ndarray  # (25,) bool: measured directly
     axis_scale: np.ndarray  # (3,) float64: scale * sign per axis
     fallback_weights: np.ndarray | None  # (25, J): FALLBACK rules swapped in; used where `weights` is not valid
+    fallback_inputs: np.ndarray | None  # (25, J) bool: the source joints each fallback row depends on
 
 
 def _rule_weights(source: str, rules: tuple[Lerp, ...]) -> tuple[np.ndarray, np.ndarray]:
@@ -257,7 +258,8 @@ def _compiled(source: str) -> _CompiledMap:
         fallback_weights, _ = _rule_weights(source, tuple(fallback.get(rule.target, rule) for rule in rules))
     scale, signs = AXES[source]
     return _CompiledMap(weights=weights, inputs=np.abs(weights) > 1e-12, real=real,
-                        axis_scale=scale * np.asarray(signs, dtype=np.float64), fallback_weights=fallback_weights)
+                        axis_scale=scale * np.asarray(signs, dtype=np.float64), fallback_weights=fallback_weights,
+                        fallback_inputs=None if fallback_weights is None else np.abs(fallback_weights) > 1e-12)
 
 
 def real_joint_mask(source: str) -> np.ndarray:
@@ -295,7 +297,7 @@ def to_ntu25(joints: np.ndarray, source: str,
     out = table.weights @ x  # (25, J) @ (..., J, 3) -> (..., 25, 3)
     valid = np.all(usable[..., None, :] | ~table.inputs, axis=-1)
     if table.fallback_weights is not None:
-        fallback_valid = np.all(usable[..., None, :] | ~(np.abs(table.fallback_weights) > 1e-12), axis=-1)
+        fallback_valid = np.all(usable[..., None, :] | ~table.fallback_inputs, axis=-1)
         use = fallback_valid & ~valid
         out = np.where(use[..., None], table.fallback_weights @ x, out)
         valid |= use

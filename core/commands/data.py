@@ -64,12 +64,12 @@ def run(args) -> int:
         return run_domain_gap(args)
     from core.datasets import dataset_names, load_dataset
 
+    names = args.dataset or list(dataset_names())
     try:
-        root = checked_data_root(args.dataset or list(dataset_names()))
+        root = checked_data_root(names)
     except ValueError as error:
         print(error, file=sys.stderr)
         return 2
-    names = args.dataset or list(dataset_names())
     summaries = {}
     for name in names:
         try:
