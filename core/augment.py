@@ -27,6 +27,8 @@ class AugmentConfig:
     drop_joints: int = 2  # draws per clip, so at most this many joints lost per clip
     drop_max_fraction: float = 0.4  # longest lost stretch as a fraction of T
     layout: str = "ntu25"  # joint table for the extremity noise and dropped joints
+    legs_unseen_prob: float = 0.0  # chance per clip that the legs are out of view all along (a webcam framed on
+    #                                the upper body): they are replaced the way preprocessing fills them
 
 
 def mirror(x, layout: Layout = NTU25):
@@ -119,10 +121,35 @@ def drop_joints(x, config: AugmentConfig, generator):
     return x
 
 
+LEG_WORDS = ("Knee", "Ankle", "Foot")  # below the hips: what a webcam framed on the upper body does not see
+
+
+def hide_legs(x, config: AugmentConfig, generator):
+    """In a random `legs_unseen_prob` of the clips, stand knees, ankles and feet at the rest pose below the hips
+    in every frame, as normalisation does for joints a clip never shows (preprocess.REST_OFFSETS)."""
+    import torch
+
+    from core.layouts import get_layout
+    from core.preprocess import REST_OFFSETS
+
+    layout = get_layout(config.layout)
+    hidden = torch.rand(x.shape[0], generator=generator) < config.legs_unseen_prob
+    if config.layout not in REST_OFFSETS or not hidden.any():
+        return x
+    x = x.clone()
+    offsets = torch.as_tensor(REST_OFFSETS[config.layout], dtype=x.dtype, device=x.device)  # (V, 3)
+    rows = hidden.nonzero()[:, 0].to(x.device)
+    for joint, name in enumerate(layout.joint_names):  # parents come before children in the NTU table
+        if any(word in name for word in LEG_WORDS):
+            parent = layout.parents[joint]
+            x[rows, :, :, joint, :] = x[rows, :, :, parent, :] + offsets[joint][None, :, None, None]
+    return x
+
+
 def augment_batch(x, config: AugmentConfig = AugmentConfig(), generator=None):
     """(N, C=3, T, V, M) normalised clips -> augmented copy of the same shape, dtype and device.
 
-    Order: temporal crop, dropped joints, rotation / scale / shear, jitter. All randomness comes from
+    Order: temporal crop, hidden legs, dropped joints, rotation / scale / shear, jitter. All randomness comes from
     `generator` (a CPU torch.Generator; None uses torch's global one), so a seeded generator repeats a batch.
     Bodies that are absent (all zeros) in a frame stay exactly zero."""
     import torch
@@ -135,6 +162,8 @@ def augment_batch(x, config: AugmentConfig = AugmentConfig(), generator=None):
     if config.crop_min < 1.0:
         x = temporal_crop(x, config.crop_min, generator)
     present = body_presence(x)[:, None, :, None, :].to(x.dtype)  # (N, 1, T, 1, M)
+    if config.legs_unseen_prob > 0:
+        x = hide_legs(x, config, generator)
     if config.drop_prob > 0 and config.drop_joints > 0:
         x = drop_joints(x, config, generator)
     matrices = spatial_matrices(N, config, generator).to(device=x.device, dtype=x.dtype)

@@ -25,6 +25,7 @@ class PretrainConfig:
     threads: int = 0  # torch intra-op threads, 0 = torch's default
     device: str = ""  # torch device for training; "" = CUDA when present, else CPU
     mirror: bool = False  # left/right-mirror half of the clips of classes whose names name no side
+    legs_unseen_prob: float = 0.0  # share of clips shown without legs, as a webcam on the upper body sees them
     extra: dict = field(default_factory=dict)  # free-form, recorded in the checkpoint
 
 
@@ -113,7 +114,7 @@ def pretrain_encoder(train_x: np.ndarray, train_y: np.ndarray, val_x: np.ndarray
     optimizer = torch.optim.Adam(encoder.parameters(), lr=config.learning_rate, weight_decay=config.weight_decay)
     steps = config.epochs * max(1, -(-len(train_x) // config.batch_size))
     schedule = torch.optim.lr_scheduler.CosineAnnealingLR(optimizer, T_max=steps)
-    augment_config = AugmentConfig()
+    augment_config = AugmentConfig(legs_unseen_prob=config.legs_unseen_prob)
     best_state, best_accuracy, history = None, -1.0, []
     bar = tqdm(range(config.epochs), desc="pretrain", disable=not progress, unit="epoch")
     for epoch in bar:

@@ -122,3 +122,38 @@ def test_jitter_is_larger_on_hands_and_feet():
     body = noise[:, :, :, NTU25.index["SpineMid"]].std()
     hand = noise[:, :, :, NTU25.index["HandTipRight"]].std()
     assert body == pytest.approx(0.01, rel=0.1) and hand == pytest.approx(0.02, rel=0.1)
+
+
+def test_hidden_legs_stand_where_normalisation_puts_legs_a_clip_never_shows():
+    raw = moving_person(60, 3)[:, None]  # (T, 1, 25, 3)
+    valid = np.ones(raw.shape[:3], bool)
+    legs = [j for j, name in enumerate(NTU25.joint_names) if any(w in name for w in ("Knee", "Ankle", "Foot"))]
+    webcam_valid = valid.copy()
+    webcam_valid[:, :, legs] = False
+    webcam_raw = raw.copy()
+    webcam_raw[:, :, legs] = 0.0  # a joint map leaves unseen joints at zero
+    seen_by_webcam = torch.from_numpy(normalize_sequence(webcam_raw, webcam_valid)[None])
+    x = torch.from_numpy(normalize_sequence(raw, valid)[None])
+    out = augment_batch(x, only(legs_unseen_prob=1.0), torch.Generator().manual_seed(0))
+    # Normalisation fills in camera axes and then turns the body to face +z, so a person turned away from the
+    # camera gets the rest legs turned too; heights and bone lengths do not depend on that turn.
+    torch.testing.assert_close(out[:, 1, :, legs, 0], seen_by_webcam[:, 1, :, legs, 0], rtol=0, atol=0.005)
+    parents = [NTU25.parents[j] for j in legs]
+    lengths = (out[:, :, :, legs, 0] - out[:, :, :, parents, 0]).norm(dim=1)
+    webcam_lengths = (seen_by_webcam[:, :, :, legs, 0] - seen_by_webcam[:, :, :, parents, 0]).norm(dim=1)
+    torch.testing.assert_close(lengths, webcam_lengths, rtol=0, atol=0.001)
+    upper = [j for j in range(25) if j not in legs]
+    torch.testing.assert_close(out[:, :, :, upper], x[:, :, :, upper])
+    assert (out[:, :, :, legs, 0] - x[:, :, :, legs, 0]).abs().max() > 0.05  # the walking legs were replaced
+    assert not out[..., 1].any()  # the absent second body stays absent
+    none = augment_batch(x, only(legs_unseen_prob=0.0), torch.Generator().manual_seed(0))
+    torch.testing.assert_close(none, x)
+
+
+def test_pretrain_refuses_a_share_of_clips_outside_0_to_1(capsys, tmp_path):
+    from core.cli import main
+
+    for bad in ("1.5", "-0.1", "half"):
+        with pytest.raises(SystemExit):
+            main(["pretrain", "--datasets", "gtu", "--legs-unseen-prob", bad, "--out", str(tmp_path)])
+        assert f"--legs-unseen-prob: must be a number from 0 to 1, got '{bad}'" in capsys.readouterr().err

@@ -23,7 +23,7 @@ def test_pretrain_train_eval_on_gtu_with_two_classes_held_out(shared_data, tmp_p
     env = dict(os.environ, SMIE_DATA=str(shared_data), SMIE_CACHE=str(tmp_path / "cache"))
     encoder_dir, model_dir = tmp_path / "encoder", tmp_path / "model"
     _smie("pretrain", "--datasets", "gtu", "--holdout", "walk,crouch down", "--epochs", "1", "--mirror",
-          "--temporal-kernel", "5", "--out", str(encoder_dir), env=env)
+          "--temporal-kernel", "5", "--legs-unseen-prob", "0.3", "--out", str(encoder_dir), env=env)
     meta = json.loads((encoder_dir / "encoder.json").read_text())
     assert meta["unseen_classes"] == ["walk", "crouch down"] and len(meta["seen_classes"]) == 12
     _smie("train", "--encoder", str(encoder_dir), "--method", "smie", "--mixed-text", "--negatives", "all",
@@ -31,6 +31,7 @@ def test_pretrain_train_eval_on_gtu_with_two_classes_held_out(shared_data, tmp_p
           "--out", str(model_dir), env=env)
     model = load_model(model_dir)
     assert model.metadata.seen_classes == meta["seen_classes"] and model.metadata.text_use_descriptions
+    assert meta["pretrain_config"]["legs_unseen_prob"] == 0.3
     assert meta["pretrain_config"]["mirror"] and model.metadata.hyperparameters["negatives"] == "all"
     assert model.metadata.encoder_config["temporal_kernel"] == 5
     assert model.metadata.hyperparameters["finetune"]["blocks"] == 1

@@ -12,3 +12,14 @@ def odd_kernel_frames(text: str) -> int:
     if value < 1 or value % 2 == 0:
         raise argparse.ArgumentTypeError(f"must be a positive odd number of frames, got {text!r}")
     return value
+
+
+def unit_fraction(text: str) -> float:
+    """argparse type of a probability: a number from 0 to 1."""
+    try:
+        value = float(text)
+    except ValueError:
+        value = -1.0
+    if not 0.0 <= value <= 1.0:
+        raise argparse.ArgumentTypeError(f"must be a number from 0 to 1, got {text!r}")
+    return value

@@ -4,7 +4,7 @@ import json
 import time
 from pathlib import Path
 
-from core.commands import odd_kernel_frames
+from core.commands import odd_kernel_frames, unit_fraction
 
 
 def add_parser(subparsers) -> None:
@@ -20,6 +20,9 @@ def add_parser(subparsers) -> None:
     pre.add_argument("--seed", type=int, default=0)
     pre.add_argument("--mirror", action="store_true",
                      help="left/right-mirror half of the clips of classes whose names name no side")
+    pre.add_argument("--legs-unseen-prob", type=unit_fraction, default=0.0, metavar="P",
+                     help="share of training clips shown without legs, as a webcam framed on the upper body "
+                          "sees them (0-1, default 0)")
     pre.add_argument("--temporal-kernel", type=odd_kernel_frames, default=None,
                      help="frames per temporal convolution (default 9, the official ST-GCN's; 3 or 5 encode faster)")
     pre.add_argument("--input-stream", default="joint", choices=["joint", "bone", "motion"],
@@ -71,6 +74,7 @@ def run_pretrain(args) -> int:
     seen_names = split.seen_names if split else list(arrays.class_names)
     seen = arrays.restrict_classes(seen_names)
     config = PretrainConfig(seed=args.seed, mirror=args.mirror, device=args.device,
+                            legs_unseen_prob=args.legs_unseen_prob,
                             **({"epochs": args.epochs} if args.epochs else {}))
     train_rows, val_rows = stratified_holdout(seen.labels, config.validation_fraction, args.seed)
     started = time.perf_counter()
