@@ -45,9 +45,15 @@ class BenchConfig:
     mask_keyframes: str = "zero"  # the paper's keyframe masking ("drop": the official code's variant)
 
 
+# Pretraining settings added after encoders were first cached: at these values they are left out of the key, so
+# the earlier caches (made without them, i.e. with these values) stay valid.
+SETTINGS_ADDED_LATER = {"legs_unseen_prob": 0.0}
+
+
 def _encoder_cache_key(split_name: str, seed: int, seen_names: list[str], pretrain_config, data_key: str,
                        encoder_overrides: dict) -> str:
-    settings = {k: v for k, v in asdict(pretrain_config).items() if k not in ("device", "threads")}
+    settings = {k: v for k, v in asdict(pretrain_config).items() if k not in ("device", "threads")
+                and not (k in SETTINGS_ADDED_LATER and v == SETTINGS_ADDED_LATER[k])}
     # Default-architecture keys stay as they were, so encoders cached before the override existed are reused.
     parts = [split_name, seed, seen_names, settings, data_key] + ([encoder_overrides] if encoder_overrides else [])
     text = json.dumps(parts, sort_keys=True)

@@ -145,3 +145,18 @@ def test_ablation_rows_name_each_streams_member_in_its_own_row():
     assert row_label(row, "smie[bone]") == "+ bone and motion streams, bone stream alone"
     assert row_label(row, "devise") == "devise with every lever above"
     assert row_label(row, "devise[motion]") == "devise with every lever above, motion stream alone"
+
+
+def test_a_setting_added_later_keeps_earlier_cache_keys_at_its_old_value():
+    import hashlib
+    import json
+    from dataclasses import asdict
+
+    from core.pretrain import PretrainConfig
+
+    config = PretrainConfig(epochs=25)
+    settings = {k: v for k, v in asdict(config).items() if k not in ("device", "threads", "legs_unseen_prob")}
+    before_the_setting = hashlib.sha256(json.dumps(["s", 0, ["a"], settings, "8"], sort_keys=True).encode())
+    assert _encoder_cache_key("s", 0, ["a"], config, "8", {}) == before_the_setting.hexdigest()[:16]
+    legs_hidden = PretrainConfig(epochs=25, legs_unseen_prob=0.3)
+    assert _encoder_cache_key("s", 0, ["a"], legs_hidden, "8", {}) != before_the_setting.hexdigest()[:16]
