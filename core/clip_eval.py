@@ -127,8 +127,8 @@ def ground_truth(folder: ClipFolder) -> tuple[list[LabelledFile], list[Skipped]]
     return usable, skipped
 
 
-def load_sequence(path: Path, model_complexity: int = 1) -> tuple[np.ndarray, np.ndarray]:
-    """Any clip file -> (joints (T, M, 25, 3), valid (T, M, 25)). Videos are pose-estimated (cached).
+def load_sequence(path: Path, model_complexity: int = 1) -> tuple[np.ndarray, np.ndarray, float]:
+    """Any clip file -> (joints (T, M, 25, 3), valid (T, M, 25), fps). Videos are pose-estimated (cached).
     Raises ValueError (SkeletonFileError, SourceError...) with the reason the file cannot be used."""
     from core.sources import SourceError
 
@@ -142,7 +142,7 @@ def load_sequence(path: Path, model_complexity: int = 1) -> tuple[np.ndarray, np
             raise ValueError(str(error)) from error
         if skeleton.frames_with_person == 0:
             raise ValueError(f"MediaPipe found no person in any of the {len(skeleton.joints)} frames")
-        return skeleton.joints, skeleton.valid
+        return skeleton.joints, skeleton.valid, skeleton.fps
     if suffix in SKELETON_SUFFIXES:
         from core.sources.replay import read_replay_file
 
@@ -150,7 +150,7 @@ def load_sequence(path: Path, model_complexity: int = 1) -> tuple[np.ndarray, np
             clip = read_replay_file(path)
         except SourceError as error:
             raise ValueError(str(error)) from error
-        return clip.joints, clip.valid
+        return clip.joints, clip.valid, clip.fps
     raise ValueError(f"not a clip file (expected one of {', '.join(CLIP_SUFFIXES)})")
 
 
@@ -183,7 +183,7 @@ def evaluate_clip_folder(path: str | Path, recognizer, labels: list | None = Non
             continue
         log.info("clip %d/%d: %s", number, len(items), item.file)
         try:
-            joints, valid = load_sequence(folder.path / item.file, model_complexity)
+            joints, valid, _ = load_sequence(folder.path / item.file, model_complexity)
             windows.append(normalize_sequence(joints, valid, recognizer.preprocess_config, source=item.file))
         except (ValueError, PreprocessError, OSError) as error:
             skipped.append(Skipped(item.file, str(error)))

@@ -37,10 +37,10 @@ def select_text_mode(arrays, split, seed: int, config, text_encoder, progress: b
     inner = pseudo_unseen_split(split, seed)
     pseudo_unseen = arrays.restrict_classes(inner.unseen_names)
     top1 = {}
+    overrides = stream_encoder_overrides(config, config.streams[0])
     for mode in TEXT_MODES:
         inner_config = dataclasses.replace(config, text=mode, methods=("smie",), streams=config.streams[:1],
                                            finetune={})
-        overrides = stream_encoder_overrides(config, config.streams[0])
         scores, _, _ = _stream_scores(arrays, inner, seed, inner_config, text_encoder, progress, None, overrides)
         top1[mode] = float(zsl_metrics(scores["smie"], pseudo_unseen.labels)["top1"])
     chosen = max(TEXT_MODES, key=lambda mode: top1[mode])  # max keeps the first of equal values
