@@ -11,7 +11,9 @@ import numpy as np
 
 from core.layouts import NTU25
 
-ANALYSIS_FPS = 30.0  # sequences are resampled to this rate first, so noise figures compare across sources
+# Noise is measured at the native frame rate, on tracks of at least this rate only: a 5-frame fit at lower rates
+# spans enough motion to count it as noise, and resampling up would interpolate the noise away instead.
+MIN_NOISE_FPS = 25.0
 
 # Bones as (joint, joint) pairs by NTU name; paired sides are averaged.
 BONES = {
@@ -53,20 +55,6 @@ def _index(names) -> list[int]:
     return [NTU25.index[name] for name in names]
 
 
-def resample_to_rate(sequence: SkeletonSequence, fps: float = ANALYSIS_FPS) -> SkeletonSequence:
-    """Linear resampling in time to `fps`; a resampled joint is valid only where the frames it mixes were."""
-    frames = len(sequence.joints)
-    if frames < 2 or abs(sequence.fps - fps) < 1e-6:
-        return sequence
-    positions = np.arange(0.0, (frames - 1) / sequence.fps * fps + 1e-9) * sequence.fps / fps
-    low = np.floor(positions).astype(int)
-    high = np.minimum(low + 1, frames - 1)
-    weight = (positions - low)[:, None, None]
-    joints = sequence.joints[low] * (1 - weight) + sequence.joints[high] * weight
-    valid = sequence.valid[low] & (sequence.valid[high] | (weight[..., 0] == 0))  # on a frame: that frame alone
-    return SkeletonSequence(joints.astype(np.float32), valid, fps)
-
-
 def noise_residuals(sequence: SkeletonSequence, joints: list[str]) -> np.ndarray:
     """(K, 3) residuals of the named joints from a 5-frame quadratic fit, x/y/z, over every 5 valid frames."""
     columns = _index(joints)
@@ -93,21 +81,22 @@ def bone_lengths(sequence: SkeletonSequence) -> dict[str, np.ndarray]:
     return lengths
 
 
-def source_statistics(sequences: list[SkeletonSequence], synthesised_joints: int | None = None) -> dict:
+def source_statistics(tracks: list[SkeletonSequence], synthesised_joints: int | None = None) -> dict:
     """Summary of many tracks of one source.
 
     bone_length_m: median length per bone; bone_length_variation: median over tracks of each bone's within-track
     std / mean (a rigid bone measured perfectly gives 0); noise_mm: per axis (x sideways, y up, z depth), the
-    deviation of frame-to-frame noise on head and arm joints at 30 fps; presence: fraction of frames each joint
-    group is valid; synthesised_joints: NTU joints the source does not measure (None when unknown)."""
-    if not sequences:
+    deviation of frame-to-frame noise on head and arm joints, at the native rate of the tracks of >= MIN_NOISE_FPS
+    (None when there are none); presence: fraction of frames each joint group is valid; synthesised_joints: NTU
+    joints the source does not measure (None when unknown)."""
+    if not tracks:
         raise ValueError("no skeleton sequences to measure")
-    tracks = [resample_to_rate(sequence) for sequence in sequences]
     per_track_lengths = [bone_lengths(track) for track in tracks]
     lengths = {bone: np.concatenate([t[bone] for t in per_track_lengths]) for bone in BONES}
     variation = {bone: [t[bone].std() / t[bone].mean() for t in per_track_lengths if len(t[bone]) >= 10]
                  for bone in BONES}
-    residuals = np.concatenate([noise_residuals(track, NOISE_JOINTS) for track in tracks])
+    residuals = np.concatenate([noise_residuals(track, NOISE_JOINTS) for track in tracks
+                                if track.fps >= MIN_NOISE_FPS] or [np.zeros((0, 3))])
     valid = np.concatenate([track.valid for track in tracks])
     noise = np.sqrt((residuals ** 2).mean(axis=0)) * _RESIDUAL_TO_NOISE * 1000 if len(residuals) else [None] * 3
 
@@ -117,6 +106,7 @@ def source_statistics(sequences: list[SkeletonSequence], synthesised_joints: int
     return {
         "tracks": len(tracks),
         "frames": int(sum(len(track.joints) for track in tracks)),
+        "fps_median": rounded(np.median([track.fps for track in tracks]), 2),
         "bone_length_m": {bone: rounded(np.median(v), 3) if len(v) else None for bone, v in lengths.items()},
         "bone_length_variation": {bone: rounded(np.median(v), 3) if v else None for bone, v in variation.items()},
         "noise_mm": {axis: rounded(value, 1) for axis, value in zip("xyz", noise)},
@@ -134,10 +124,8 @@ def first_body_track(joints: np.ndarray, valid: np.ndarray, fps: float) -> Skele
 def folder_tracks(folder: Path) -> tuple[list[SkeletonSequence], str | None, list[tuple[str, str]]]:
     """Every clip file in a folder as a track: videos through MediaPipe Pose (cached), recordings and .skeleton
     files as read. Returns (tracks, joint source when all are videos else None, [(file, why skipped)])."""
-    from core.clip_eval import CLIP_SUFFIXES
-    from core.sources import SourceError
-    from core.sources.replay import read_replay_file
-    from core.video_pose import VIDEO_SUFFIXES, video_skeleton
+    from core.clip_eval import CLIP_SUFFIXES, load_sequence
+    from core.video_pose import VIDEO_SUFFIXES
 
     tracks, skipped, kinds = [], [], set()
     for path in sorted(Path(folder).iterdir()):
@@ -145,10 +133,10 @@ def folder_tracks(folder: Path) -> tuple[list[SkeletonSequence], str | None, lis
         if suffix not in CLIP_SUFFIXES or path.name.startswith("."):
             continue
         try:
-            clip = video_skeleton(path) if suffix in VIDEO_SUFFIXES else read_replay_file(path)
-        except (SourceError, ValueError) as error:
+            joints, valid, fps = load_sequence(path)
+        except ValueError as error:
             skipped.append((path.name, str(error)))
             continue
-        tracks.append(first_body_track(clip.joints, clip.valid, clip.fps))
+        tracks.append(first_body_track(joints, valid, fps))
         kinds.add("video" if suffix in VIDEO_SUFFIXES else "skeleton")
     return tracks, "mediapipe33" if kinds == {"video"} else None, skipped

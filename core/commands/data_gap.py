@@ -71,6 +71,6 @@ def run_domain_gap(args) -> int:
     for source, stats in report.items():
         cells = [_cell(value(stats)) for _, _, value in COLUMNS]
         print(f"{source[-32:]:32s}" + "".join(f"{cell:>{width}s}" for cell, (_, width, _) in zip(cells, COLUMNS)))
-    print("head var: within-track std / mean of the neck-and-head length; noise at 30 fps on head and arm joints "
-          "(z is depth); synth: NTU joints the source does not measure")
+    print("head var: within-track std / mean of the neck-and-head length; noise on head and arm joints at the "
+          "native rate, sources of 25 fps or more (z is depth); synth: NTU joints the source does not measure")
     return 0
