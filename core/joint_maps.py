@@ -95,7 +95,7 @@ THUMB_ON_WRIST_TO_HAND = 1.143  # NTU 1.148, GTU 1.139; the thumb lies about 30 
 # t = Kinect ratio / MediaPipe ratio. MediaPipe's index/pinky/thumb are knuckles close to the wrist, so the hand
 # joints are stretched; the thumb's direction agrees (about 30 degrees off the hand axis in both).
 # Head and spine hang from the hips, not the shoulders: MediaPipe's shoulders ride up towards the ears when the arms
-# go over the head, so a head and SpineShoulder placed on lines through the shoulders moved 4-10 cm there, where
+# go over the head, so a head and SpineShoulder placed on lines through the shoulders moved 3-10 cm there, where
 # Kinect's stay put (its SpineShoulder is a spine joint; the SpineShoulder line ratio above is Kinect v2's own).
 HEAD_ON_HIPS_TO_EARS = 1.168  # |Head - mid-hips| / shoulder width: Kinect 2.256, MediaPipe ears 1.931
 # Without hips in view (FALLBACK below), over |mid-ears - mid-shoulders| / shoulder width = 0.502 on MediaPipe:
