@@ -11,7 +11,12 @@ from pathlib import Path
 import numpy as np
 from PyQt6.QtCore import QObject, Qt, pyqtSignal
 
-from core.live_scorer import ErrorEvent, ScorerConfig
+from core.live.engine import EngineConfig, LiveEngine, load_recognizer
+from core.live.recognizer import pick_device
+from core.live.ring_buffer import resample_window
+from core.live.scorer import ErrorEvent, LiveScorer, ScorerConfig
+from core.live.sources import SourceError, open_source
+from core.skeleton.preprocess import PreprocessError, normalize_sequence
 
 log = logging.getLogger(__name__)
 
@@ -31,6 +36,7 @@ class RunInfo:
 
 def device_text(device: str) -> str:
     if device.startswith("cuda"):
+        # torch on use: the command line answers before Qt and torch load
         import torch
 
         return f"GPU ({torch.cuda.get_device_name(torch.device(device))})"
@@ -38,7 +44,7 @@ def device_text(device: str) -> str:
 
 
 class EngineBridge(QObject):
-    """Runs core.live_engine.LiveEngine for the window. The GUI thread only calls methods that return at once.
+    """Runs core.live.engine.LiveEngine for the window. The GUI thread only calls methods that return at once.
 
     A control thread (daemon, owned here) loads the model, opens the source and starts/stops the engine, so a
     slow model load or a stuck camera never freezes the window. Engine callbacks run on the capture and scorer
@@ -46,7 +52,7 @@ class EngineBridge(QObject):
     item only and never a backlog.
 
     Signals: sig_result(LiveResult, keyframe poses (K, M, 25, 3) normalised or None), sig_frame(Frame),
-    sig_error(core.live_scorer.ErrorEvent; where is "model", "source", "capture", "scorer" or "labels"),
+    sig_error(core.live.scorer.ErrorEvent; where is "model", "source", "capture", "scorer" or "labels"),
     sig_started(RunInfo), sig_stopped(reason: "ended" at the end of a file, "failed", "stopped"),
     sig_progress(what the control thread is doing, e.g. "Loading the model…").
     """
@@ -158,9 +164,6 @@ class EngineBridge(QObject):
         engine, scorer = self._engine, self._scorer
         if engine is None or scorer is None or not result.keyframes:
             return None
-        from core.preprocess import PreprocessError, normalize_sequence
-        from core.ring_buffer import resample_window
-
         seconds = scorer.config.window_seconds
         joints, valid, timestamps, captured_at, _ = engine.buffer.snapshot(seconds + KEYFRAME_HISTORY_MARGIN_S)
         upto = timestamps <= result.timestamp + 1e-9
@@ -222,9 +225,6 @@ class EngineBridge(QObject):
         self.sig_stopped.emit(reason)
 
     def _load_recognizer(self, model_dir: Path):
-        from core.live_engine import load_recognizer
-        from core.recognizer import pick_device
-
         device = pick_device()
         key = (model_dir.resolve(), device)
         if key != self._recognizer_key:
@@ -238,10 +238,6 @@ class EngineBridge(QObject):
         return self._recognizer
 
     def _start_engine(self, source_spec: str, model_dir: Path, source_options: dict):
-        from core.live_engine import EngineConfig, LiveEngine
-        from core.live_scorer import LiveScorer
-        from core.sources import SourceError, open_source
-
         try:
             recognizer = self._load_recognizer(model_dir)
         except Exception as error:  # missing folder, damaged checkpoint, text model absent: all shown the same

@@ -6,6 +6,9 @@ import os
 import sys
 from pathlib import Path
 
+from core.readers.label_presets import load_preset, preset_names, read_label_file
+from core.readers.labels import LabelSpec
+
 log = logging.getLogger(__name__)
 
 SCREENSHOT_SETTLE_MS = 300  # after the first prediction, let the draw timer paint it before grabbing
@@ -31,9 +34,6 @@ def build_parser() -> argparse.ArgumentParser:
 
 def labels_from_args(items: list[str]):
     """Each item is a label file, a preset name or a label name -> list[LabelSpec] in order."""
-    from core.label_presets import load_preset, preset_names, read_label_file
-    from core.text import LabelSpec
-
     labels = []
     for item in items:
         if Path(item).is_file():
@@ -47,6 +47,7 @@ def labels_from_args(items: list[str]):
 
 def arrange_screenshot(window, path: Path, seconds: float | None):
     """Grab the window after its first scored result, or after `seconds` at the latest, then quit."""
+    # PyQt6 on use: the command line answers before Qt and torch load
     from PyQt6.QtCore import QTimer
     from PyQt6.QtWidgets import QApplication
 
@@ -78,9 +79,11 @@ def main(argv: list[str] | None = None) -> int:
     logging.basicConfig(level=logging.DEBUG if args.verbose else logging.INFO,
                         format="%(levelname)s %(name)s: %(message)s")
     os.environ.setdefault("HF_HUB_OFFLINE", "1")  # the text model is packaged; never reach for the network
+    # PyQt6 on use: the command line answers before Qt and torch load
     from PyQt6.QtCore import QTimer
     from PyQt6.QtWidgets import QApplication
 
+    # PyQt6, pyqtgraph, torch on use: the command line answers before Qt and torch load
     from app.main_window import ICON_PATH, MainWindow
     from app.settings import APPLICATION, ORGANIZATION, load_settings, open_store
 
@@ -103,6 +106,7 @@ def main(argv: list[str] | None = None) -> int:
             return 2
     # A screenshot run is automation: it must not rewrite the user's stored settings.
     window = MainWindow(settings, store=None if args.screenshot else store)
+    # PyQt6 on use: the command line answers before Qt and torch load
     from PyQt6.QtGui import QIcon
 
     app.setWindowIcon(QIcon(str(ICON_PATH)))

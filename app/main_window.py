@@ -9,8 +9,8 @@ from PyQt6.QtGui import QIcon
 from PyQt6.QtWidgets import QFileDialog, QMainWindow, QMessageBox
 
 from app.engine_bridge import EngineBridge
-from app.settings import AppSettings, save_settings
 from app.recording_control import RecordingControl
+from app.settings import AppSettings, save_settings
 from app.widgets.banner import Banner
 from app.widgets.status_panel import StatusPanel
 from app.window_layout import build_docks, build_menus, build_views

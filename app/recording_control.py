@@ -1,4 +1,4 @@
-"""QObject around core.recording and core.clip_eval: record labelled clips from the running source, score a folder."""
+"""QObject around core.clips.recording and core.clips.clip_eval: record labelled clips from the running source, score a folder."""
 
 import logging
 import queue
@@ -7,17 +7,20 @@ from pathlib import Path
 
 from PyQt6.QtCore import QObject, pyqtSignal
 
-from core.live_scorer import ErrorEvent
+from core.clips.clip_eval import evaluate_clip_folder
+from core.clips.clip_folder import open_clip_folder
+from core.clips.recording import Recorder
+from core.live.scorer import ErrorEvent
 
 log = logging.getLogger(__name__)
 
 
 class RecordingControl(QObject):
     """Recording runs beside the live engine: add_frame() (called on the capture thread for every frame) appends
-    to the open core.recording.Recorder; creating and finishing clips (folder and manifest I/O) happens on a
+    to the open core.clips.recording.Recorder; creating and finishing clips (folder and manifest I/O) happens on a
     worker thread, and folder evaluation on a thread of its own, so the GUI thread only sends requests.
 
-    Signals: sig_recording(clip path) when a clip starts, sig_saved(core.clip_folder.ClipEntry or None when
+    Signals: sig_recording(clip path) when a clip starts, sig_saved(core.clips.clip_folder.ClipEntry or None when
     nothing was kept), sig_evaluated(ClipEvalReport.to_dict()), sig_error(ErrorEvent, where "recording" or
     "evaluation").
     """
@@ -101,9 +104,6 @@ class RecordingControl(QObject):
         return recorder
 
     def _start(self, folder: Path, label: str, source: str):
-        from core.clip_folder import open_clip_folder
-        from core.recording import Recorder
-
         clip_folder, recovered = open_clip_folder(folder, create=True)
         for item in recovered:
             log.info("recovered an interrupted recording: %s", item)
@@ -117,8 +117,6 @@ class RecordingControl(QObject):
             self.sig_saved.emit(recorder.finish())
 
     def _run_evaluation(self, folder: Path, recognizer):
-        from core.clip_eval import evaluate_clip_folder
-
         try:
             report = evaluate_clip_folder(folder, recognizer)
         except Exception as error:  # no clips, bad manifest, unreadable folder

@@ -6,9 +6,10 @@ from dataclasses import dataclass, field, fields
 
 from PyQt6.QtCore import QByteArray, QSettings
 
-from core.live_scorer import ScorerConfig
+from core.live.scorer import ScorerConfig
 from core.paths import DEFAULT_MODEL_DIR
-from core.text import LabelSpec
+from core.readers.label_presets import load_preset
+from core.readers.labels import LabelSpec
 
 log = logging.getLogger(__name__)
 
@@ -18,15 +19,13 @@ DEFAULT_PRESET = "ntu60"  # the label list of a first start: the classic NTU RGB
 
 
 def _default_labels() -> list[LabelSpec]:
-    from core.label_presets import load_preset
-
     return load_preset(DEFAULT_PRESET)
 
 
 @dataclass
 class AppSettings:
     source: str = "0"  # camera index, video / .skeleton / .npz file, "kinect2" or "azure"
-    model_dir: str = str(DEFAULT_MODEL_DIR)  # trained model folder (core.checkpoint)
+    model_dir: str = str(DEFAULT_MODEL_DIR)  # trained model folder (core.model.checkpoint)
     labels: list[LabelSpec] = field(default_factory=_default_labels)  # candidate classes, in list order
     window_seconds: float = ScorerConfig.window_seconds  # history each prediction looks at
     stride_seconds: float = ScorerConfig.stride_seconds  # a new prediction this often

@@ -14,8 +14,16 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # run from a checkout without installing
 
-from core.commands.bench import (ENCODER_VARIANTS, SCORER_VARIANTS, bench_encoder, encoder_callable,  # noqa: E402
-                                 random_windows, scorer_callable, summarize, time_calls)
+from core.commands.bench import (  # noqa: E402
+    ENCODER_VARIANTS,
+    SCORER_VARIANTS,
+    bench_encoder,
+    encoder_callable,
+    random_windows,
+    scorer_callable,
+    summarize,
+    time_calls,
+)
 
 
 def table(rounds: int, thread_counts: list[int], batches: list[int], labels: int) -> list[dict]:

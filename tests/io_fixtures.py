@@ -4,8 +4,8 @@ from pathlib import Path
 
 import numpy as np
 
-from core.joint_maps import SOURCE_JOINT_NAMES, direct_map
-from core.layouts import NTU25
+from core.skeleton.joint_maps import SOURCE_JOINT_NAMES, direct_map
+from core.skeleton.layouts import NTU25
 
 # A person standing 3 m in front of the sensor, facing it, arms down: NTU axes (X to the sensor's left = the
 # person's right), metres. Left-side joints have negative X.

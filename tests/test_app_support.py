@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from core.layouts import NTU25
+from core.skeleton.layouts import NTU25
 
 J = NTU25.index
 FPS = 30.0
@@ -32,7 +32,7 @@ def standing_pose() -> np.ndarray:
 
 def waving_clip(seconds: float = 4.0, seed: int = 0):
     """A core Clip: one person raising and lowering the right hand twice a second, with sensor-like jitter."""
-    from core.clip import Clip
+    from core.skeleton.clip import Clip
 
     rng = np.random.default_rng(seed)
     T = int(seconds * FPS)
@@ -46,7 +46,7 @@ def waving_clip(seconds: float = 4.0, seed: int = 0):
 
 
 def write_waving_skeleton(path, seconds: float = 4.0):
-    from core.io_ntu_writer import write_ntu_skeleton
+    from core.readers.ntu_writer import write_ntu_skeleton
 
     write_ntu_skeleton(path, waving_clip(seconds))
     return path
@@ -54,7 +54,7 @@ def write_waving_skeleton(path, seconds: float = 4.0):
 
 @pytest.fixture(scope="session")
 def model_dir(tmp_path_factory):
-    """A randomly initialised ST-GCN + SMIE head saved with core.checkpoint (real weights, untrained)."""
+    """A randomly initialised ST-GCN + SMIE head saved with core.model.checkpoint (real weights, untrained)."""
     from core.commands.bench_pipeline import save_random_model
 
     return save_random_model(tmp_path_factory.mktemp("app_model"))
@@ -73,7 +73,7 @@ def settings_file(tmp_path):
 
 
 def test_waving_clip_round_trips_through_the_ntu_writer(tmp_path):
-    from core.io_ntu import read_ntu_skeleton
+    from core.readers.ntu import read_ntu_skeleton
 
     clip = read_ntu_skeleton(write_waving_skeleton(tmp_path / "wave.skeleton", seconds=2.0))
     assert clip.joints.shape == (60, 1, 25, 3) and clip.valid.all()

@@ -3,6 +3,7 @@
 import numpy as np
 import pytest
 from PyQt6.QtCore import Qt
+from test_app_support import settings_file, standing_pose  # noqa: F401 (fixture)
 
 from app.settings import AppSettings, load_settings, open_store, save_settings
 from app.widgets.attention_view import AttentionView
@@ -12,12 +13,11 @@ from app.widgets.prediction_bars import PredictionBars
 from app.widgets.skeleton import EDGES, front_view, graph_data
 from app.widgets.timeline import ScoreTimeline
 from app.widgets.video_view import VideoView, drawn_points
-from core.label_presets import load_preset
-from core.layouts import NTU25
-from core.live_scorer import LiveResult
-from core.sources.base import Frame
-from core.text import LabelSpec
-from test_app_support import settings_file, standing_pose  # noqa: F401 (fixture)
+from core.live.scorer import LiveResult
+from core.live.sources.base import Frame
+from core.readers.label_presets import load_preset
+from core.readers.labels import LabelSpec
+from core.skeleton.layouts import NTU25
 
 
 def result(timestamp, probs: dict, state="ok", version=1, attention=None, keyframes=()):
@@ -188,7 +188,7 @@ def test_banner_shows_message_and_actions(qtbot):
 
 
 def test_label_file_writer_matches_the_core_reader(tmp_path):
-    from core.label_presets import read_label_file
+    from core.readers.label_presets import read_label_file
 
     labels = [LabelSpec("a b", "desc one"), LabelSpec("c")]
     write_label_file(tmp_path / "l.txt", labels)
@@ -197,7 +197,7 @@ def test_label_file_writer_matches_the_core_reader(tmp_path):
 
 def test_video_frames_carry_pixel_positions_inside_the_image(shared_data):
     """The overlay needs MediaPipe's image landmarks mapped to NTU joints: inside the picture, head above feet."""
-    from core.sources.mediapipe_pose import MediaPipeSource
+    from core.live.sources.mediapipe_pose import MediaPipeSource
 
     J = NTU25.index
     with MediaPipeSource(shared_data / "video" / "ta_chi.mp4", realtime=False) as source:

@@ -7,12 +7,12 @@ import numpy as np
 import pytest
 from PyQt6.QtCore import Qt, QTimer
 from PyQt6.QtGui import QImage
+from test_app_support import model_dir, settings_file, waving_file  # noqa: F401 (fixtures)
 
 from app.main import main
 from app.main_window import MainWindow
 from app.settings import AppSettings, load_settings, open_store
-from core.text import LabelSpec
-from test_app_support import model_dir, settings_file, waving_file  # noqa: F401 (fixtures)
+from core.readers.labels import LabelSpec
 
 LABELS = ["wave the right hand", "clap", "kick", "sit down"]
 FIRST_RESULT_TIMEOUT_MS = 20000  # model load + 1.2 s of clip; generous for a loaded 2-core test machine
@@ -100,7 +100,7 @@ def test_event_loop_never_stalls_while_replaying(qtbot, make_window):
 
 def test_new_label_shows_a_score_within_one_second(qtbot, make_window):
     """As on a second start: the list's labels are in the embedding cache, the new one is not."""
-    from core.text import TextEncoder
+    from core.model.text import TextEncoder
 
     TextEncoder().embed(LABELS)  # fills the (temporary) cache the window's recognizer will read
     window = make_window()
@@ -197,7 +197,7 @@ def test_smoke_window_opens_and_quits_after_one_second(qtbot, model_dir, waving_
 
 
 def test_record_two_clips_then_evaluate_the_folder(qtbot, make_window, tmp_path):
-    from core.io_ntu import read_ntu_skeleton
+    from core.readers.ntu import read_ntu_skeleton
 
     window = make_window()
     panel = window.recording
@@ -233,8 +233,8 @@ def test_bridge_hands_the_gui_only_the_newest_pending_result_and_frame(qtbot):
     import threading
 
     from app.engine_bridge import EngineBridge
-    from core.live_scorer import LiveResult
-    from core.sources.base import Frame
+    from core.live.scorer import LiveResult
+    from core.live.sources.base import Frame
 
     bridge = EngineBridge()
     results, frames = [], []

@@ -3,12 +3,11 @@
 import numpy as np
 import pytest
 import torch
-
-from core.augment import AugmentConfig, augment_batch, mirror
-from core.layouts import NTU25
-from core.preprocess import normalize_sequence
-
 from test_preprocess import moving_person
+
+from core.skeleton.layouts import NTU25
+from core.skeleton.preprocess import normalize_sequence
+from core.training.augment import AugmentConfig, augment_batch, mirror
 
 OFF = dict(yaw_deg=0.0, tilt_deg=0.0, scale=0.0, shear=0.0, crop_min=1.0, jitter_std=0.0,
            jitter_std_extremities=0.0, drop_prob=0.0)  # every step switched off

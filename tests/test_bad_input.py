@@ -4,13 +4,13 @@ import numpy as np
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-
-from core.clip import Clip
-from core.errors import SkeletonFileError
-from core.io_gtu import read_gtu
-from core.io_kinect_v1 import read_msr_action3d, read_utd_mhad, read_utkinect, read_utkinect_labels
-from core.io_ntu import read_ntu_skeleton
 from io_fixtures import moving_body, write_gtu_text, write_msr_text, write_ntu_text, write_utd_mat, write_utkinect_text
+
+from core.errors import SkeletonFileError
+from core.readers.gtu import read_gtu
+from core.readers.kinect_v1 import read_msr_action3d, read_utd_mhad, read_utkinect, read_utkinect_labels
+from core.readers.ntu import read_ntu_skeleton
+from core.skeleton.clip import Clip
 
 BAD_TOKENS = ["nan", "NaN", "inf", "-inf", "abc", "", "1e999", "-1", "0", "3", "99", "26", "2.5.1", "0x1F",
               "\x00", "\u03a9", "1,5", "   ", "18446744073709551616"]

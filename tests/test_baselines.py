@@ -6,8 +6,15 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from core.baselines import (DeViSE, DeViSEConfig, RelationNet, RelationNetConfig, ReViSE, ReViSEConfig,
-                            gaussian_mmd)
+from core.model.baselines import (
+    DeViSE,
+    DeViSEConfig,
+    RelationNet,
+    RelationNetConfig,
+    ReViSE,
+    ReViSEConfig,
+    gaussian_mmd,
+)
 
 
 def _devise(seed: int = 0, **overrides) -> DeViSE:

@@ -6,11 +6,19 @@ from dataclasses import asdict
 import pytest
 import torch
 
-from core.checkpoint import (METADATA_FILE, WEIGHTS_FILE, CheckpointError, ModelMetadata, load_model, read_metadata,
-                             save_model)
-from core.preprocess import PreprocessConfig
-from core.smie import SMIEConfig, SMIEHead
-from core.stgcn import STGCN, STGCNConfig
+from core.model.checkpoint import (
+    METADATA_FILE,
+    WEIGHTS_FILE,
+    CheckpointError,
+    ModelMetadata,
+    load_model,
+    read_metadata,
+    save_model,
+)
+from core.model.smie import SMIEConfig, SMIEHead
+from core.model.stgcn import STGCN, STGCNConfig
+from core.model.stgcn_fused import fuse_for_inference
+from core.skeleton.preprocess import PreprocessConfig
 
 
 def make_model(seed: int = 0):
@@ -138,12 +146,12 @@ def test_save_refuses_inconsistent_or_inference_only_models(tmp_path):
     with pytest.raises(CheckpointError, match="differs from the encoder's 'ntu25'"):
         save_model(tmp_path / "b", encoder, head, make_metadata(layout="mediapipe33"))
     with pytest.raises(CheckpointError, match="trainable STGCN"):
-        save_model(tmp_path / "c", encoder.fuse_for_inference(), head, make_metadata())
+        save_model(tmp_path / "c", fuse_for_inference(encoder), head, make_metadata())
 
 
 @pytest.mark.parametrize("kind", ["devise", "relationnet"])
 def test_baseline_heads_round_trip(kind, tmp_path):
-    from core.baselines import DeViSEConfig, DeViSE, RelationNetConfig, RelationNet
+    from core.model.baselines import DeViSE, DeViSEConfig, RelationNet, RelationNetConfig
 
     encoder, _ = make_model()
     torch.manual_seed(1)

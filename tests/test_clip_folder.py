@@ -5,13 +5,21 @@ from datetime import datetime
 
 import numpy as np
 import pytest
-
-from core.clip_folder import (STATUS_OK, STATUS_RECORDING, ClipEntry, ClipFolder, ClipFolderError, format_manifest,
-                              open_clip_folder, read_manifest)
-from core.errors import SkeletonFileError
-from core.io_ntu import read_ntu_skeleton
-from core.io_ntu_writer import NtuSkeletonWriter
 from io_fixtures import moving_body
+
+from core.clips.clip_folder import (
+    STATUS_OK,
+    STATUS_RECORDING,
+    ClipEntry,
+    ClipFolder,
+    ClipFolderError,
+    format_manifest,
+    open_clip_folder,
+    read_manifest,
+)
+from core.errors import SkeletonFileError
+from core.readers.ntu import read_ntu_skeleton
+from core.readers.ntu_writer import NtuSkeletonWriter
 
 STARTED = datetime(2024, 5, 1, 12, 30, 0).astimezone()
 
@@ -108,7 +116,7 @@ def test_recordings_with_nothing_on_disk_are_dropped(tmp_path):
 
 @pytest.mark.skipif(sys.platform == "win32", reason="live recordings are told apart by flock (POSIX)")
 def test_a_live_recording_is_left_alone(tmp_path):
-    from core.recording import Recorder
+    from core.clips.recording import Recorder
 
     folder = ClipFolder(tmp_path)
     recorder = Recorder(folder, "wave")

@@ -4,11 +4,11 @@ import json
 
 import numpy as np
 import pytest
+from io_fixtures import moving_body, write_gtu_text, write_utd_mat
 
 from core.cli import main
-from core.datasets import dataset_names, load_dataset
-from core.layouts import NTU25
-from io_fixtures import moving_body, write_gtu_text, write_utd_mat
+from core.readers.datasets import dataset_names, load_dataset
+from core.skeleton.layouts import NTU25
 
 J = NTU25.index
 EXPECTED = {  # name: (clips, classes with clips)

@@ -2,10 +2,10 @@
 
 import numpy as np
 
-from core.checkpoint import read_metadata
+from core.live.recognizer import Recognizer
+from core.model.checkpoint import read_metadata
 from core.paths import DEFAULT_MODEL_DIR
-from core.recognizer import Recognizer
-from core.text import LabelSpec
+from core.readers.labels import LabelSpec
 
 
 def test_default_model_card_and_metadata_describe_the_model():

@@ -7,10 +7,10 @@ import sys
 
 import numpy as np
 import pytest
-
-from core.domain_gap import SkeletonSequence, bone_lengths, noise_residuals, source_statistics
-from core.layouts import NTU25
 from io_fixtures import STANDING_POSE
+
+from core.benchmark.domain_gap import SkeletonSequence, bone_lengths, noise_residuals, source_statistics
+from core.skeleton.layouts import NTU25
 
 J = NTU25.index
 
@@ -71,7 +71,7 @@ def _smie(args, data_root):
 
 
 def test_command_measures_a_folder_of_recordings(tmp_path):
-    from core.sources.replay import save_recording
+    from core.live.sources.replay import save_recording
 
     folder = tmp_path / "clips"
     folder.mkdir()
@@ -115,8 +115,7 @@ def test_kinect_datasets_match_where_the_webcam_map_was_fitted(shared_data):
 
 
 def test_every_dataset_names_the_joint_layout_of_its_files():
-    from core.datasets import JOINT_SOURCES, dataset_names
-    from core.joint_maps import SOURCE_JOINT_NAMES
+    from core.readers.datasets import dataset_names, joint_source
+    from core.skeleton.joint_maps import SOURCE_JOINT_NAMES
 
-    assert set(JOINT_SOURCES) == set(dataset_names())
-    assert set(JOINT_SOURCES.values()) <= set(SOURCE_JOINT_NAMES)
+    assert {joint_source(name) for name in dataset_names()} <= set(SOURCE_JOINT_NAMES)

@@ -4,14 +4,14 @@ import json
 
 import numpy as np
 import pytest
-
-from core.cli import main
-from core.clip import Clip
-from core.clip_folder import ClipEntry, ClipFolder
-from core.commands.bench_pipeline import save_random_model
-from core.io_ntu_writer import write_ntu_skeleton
 from io_fixtures import moving_body
 from test_clip_folder import interrupted_recording
+
+from core.cli import main
+from core.clips.clip_folder import ClipEntry, ClipFolder
+from core.commands.bench_pipeline import save_random_model
+from core.readers.ntu_writer import write_ntu_skeleton
+from core.skeleton.clip import Clip
 
 LABELS = ["wave the right hand", "stand still"]
 GOOD = [("wave1.skeleton", "wave the right hand", 0.3), ("still1.skeleton", "stand still", 0.0),
@@ -51,8 +51,8 @@ def run_json(capsys, *argv) -> tuple[int, dict]:
 
 
 def test_scores_match_whole_clip_classification_and_bad_files_are_skipped(clip_dir, model_dir, capsys):
-    from core.io_ntu import read_ntu_skeleton
-    from core.recognizer import Recognizer
+    from core.live.recognizer import Recognizer
+    from core.readers.ntu import read_ntu_skeleton
 
     code, report = run_json(capsys, clip_dir, "--model", model_dir, "--labels", ",".join(LABELS))
     assert code == 0
@@ -114,7 +114,7 @@ def test_bad_input_gives_clear_errors(tmp_path, model_dir, clip_dir, capsys):
 def test_a_video_without_a_person_is_skipped_and_its_pose_cached(tmp_path, model_dir, capsys, monkeypatch):
     import cv2
 
-    from core.video_pose import video_skeleton
+    from core.clips.video_pose import video_skeleton
 
     monkeypatch.setenv("SMIE_CACHE", str(tmp_path / "cache"))
     folder = tmp_path / "videos"

@@ -4,9 +4,9 @@ import numpy as np
 import pytest
 import torch
 
-from core.finetune import FinetuneConfig, finetune, unfreeze_last_blocks
-from core.smie import SMIEConfig, SMIEHead
-from core.stgcn import STGCN, STGCNConfig
+from core.model.smie import SMIEConfig, SMIEHead
+from core.model.stgcn import STGCN, STGCNConfig
+from core.training.finetune import FinetuneConfig, finetune, unfreeze_last_blocks
 
 
 def _encoder() -> STGCN:
@@ -59,7 +59,7 @@ def test_finetuning_moves_the_last_blocks_and_head_on_copies_and_lowers_the_loss
 
 
 def test_finetuning_needs_the_smie_objective():
-    from core.baselines import DeViSE, DeViSEConfig
+    from core.model.baselines import DeViSE, DeViSEConfig
 
     x, labels = _two_classes(2)
     with pytest.raises(ValueError, match="SMIE objective; got a DeViSE head"):
@@ -69,7 +69,7 @@ def test_finetuning_needs_the_smie_objective():
 
 def test_smie_train_refuses_finetuning_a_baseline_before_reading_data(tmp_path, capsys):
     from core.cli import main
-    from core.experiment import save_encoder
+    from core.training.experiment import save_encoder
 
     save_encoder(tmp_path / "enc", _encoder(), {"datasets": ["nowhere"], "seen_classes": ["a", "b"]})
     code = main(["train", "--encoder", str(tmp_path / "enc"), "--method", "devise", "--finetune-blocks", "2",

@@ -2,10 +2,10 @@
 
 import numpy as np
 import pytest
+from io_fixtures import moving_body, write_gtu_text
 
 from core.errors import SkeletonFileError
-from core.io_gtu import read_gtu, read_gtu_classes
-from io_fixtures import moving_body, write_gtu_text
+from core.readers.gtu import read_gtu, read_gtu_classes
 
 
 def test_reads_crlf_frames(tmp_path):

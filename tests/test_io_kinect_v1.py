@@ -2,11 +2,11 @@
 
 import numpy as np
 import pytest
+from io_fixtures import moving_body, write_msr_text, write_utd_mat, write_utkinect_text
 
 from core.errors import SkeletonFileError
-from core.io_kinect_v1 import read_msr_action3d, read_utd_mhad, read_utkinect, read_utkinect_labels
-from core.joint_maps import real_joint_mask
-from io_fixtures import moving_body, write_msr_text, write_utd_mat, write_utkinect_text
+from core.readers.kinect_v1 import read_msr_action3d, read_utd_mhad, read_utkinect, read_utkinect_labels
+from core.skeleton.joint_maps import real_joint_mask
 
 REAL = real_joint_mask("kinect_v1_sdk20")
 

@@ -2,13 +2,13 @@
 
 import numpy as np
 import pytest
-
-from core.clip import Clip
-from core.errors import SkeletonFileError
-from core.io_ntu import read_ntu_skeleton
-from core.io_ntu_writer import NtuSkeletonWriter, write_ntu_skeleton
-from core.layouts import NTU25
 from io_fixtures import moving_body, write_ntu_text
+
+from core.errors import SkeletonFileError
+from core.readers.ntu import read_ntu_skeleton
+from core.readers.ntu_writer import NtuSkeletonWriter, write_ntu_skeleton
+from core.skeleton.clip import Clip
+from core.skeleton.layouts import NTU25
 
 NAME = "S002C003P007R001A024.skeleton"
 

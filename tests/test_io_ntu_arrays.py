@@ -4,10 +4,10 @@ import pickle
 
 import numpy as np
 import pytest
+from io_fixtures import moving_body
 
 from core.errors import SkeletonFileError
-from core.io_ntu_arrays import iter_ntu_arrays, read_labels, read_ntu_arrays
-from io_fixtures import moving_body
+from core.readers.ntu_arrays import iter_ntu_arrays, read_labels, read_ntu_arrays
 
 
 def _arrays(tmp_path):

@@ -2,11 +2,11 @@
 
 import numpy as np
 import pytest
-
-from core import joint_maps
-from core.joint_maps import SOURCE_JOINT_NAMES, direct_map, real_joint_mask, to_ntu25
-from core.layouts import NTU25
 from io_fixtures import STANDING_POSE, to_source_order
+
+from core.skeleton import joint_maps
+from core.skeleton.joint_maps import SOURCE_JOINT_NAMES, direct_map, real_joint_mask, to_ntu25
+from core.skeleton.layouts import NTU25
 
 J = NTU25.index
 SOURCES = tuple(SOURCE_JOINT_NAMES)
@@ -188,7 +188,7 @@ def test_azure_axes_millimetres_person_facing_camera():
 
 def test_kinect_v1_synthesis_reproduces_real_kinect_v2_joints(shared_data):
     """Drop the joints Kinect v1 lacks from real NTU/GTU skeletons and rebuild them: errors stay small."""
-    from core.datasets import load_dataset
+    from core.readers.datasets import load_dataset
 
     real = np.concatenate([clip.joints[:, 0][clip.valid[:, 0].all(axis=1)]
                            for name in ("ntu_samples", "gtu") for clip in load_dataset(name, shared_data).clips])
@@ -200,8 +200,8 @@ def test_kinect_v1_synthesis_reproduces_real_kinect_v2_joints(shared_data):
 
 
 def test_fitted_constants_match_the_table(shared_data):
-    """Refit the Kinect v2 ratios on the real data: the constants in core.joint_maps are those fits."""
-    from core.joint_map_calibration import fit_kinect_v2, kinect_v2_frames
+    """Refit the Kinect v2 ratios on the real data: the constants in core.skeleton.joint_maps are those fits."""
+    from core.readers.joint_map_calibration import fit_kinect_v2, kinect_v2_frames
 
     fits = [fit_kinect_v2(*frames) for frames in kinect_v2_frames(shared_data).values()]
     for key in fits[0]:
@@ -213,7 +213,7 @@ def test_fitted_constants_match_the_table(shared_data):
 def test_mediapipe_on_real_video_matches_kinect_proportions_and_sides(shared_data):
     """MediaPipe on two webcam_arms clips (about 6 s): the mapped skeleton has Kinect v2 proportions, and in
     "wave the right hand" (the subject's right hand, on the image's left) NTU's HandRight is the one that moves."""
-    from core.joint_map_calibration import length_ratio, mediapipe_video_landmarks
+    from core.readers.joint_map_calibration import length_ratio, mediapipe_video_landmarks
 
     videos = [shared_data / "webcam_arms" / name for name in ("PS7A2P1T1.avi", "PS7A1P1T1.avi")]
     wave_world, wave_visibility = mediapipe_video_landmarks(videos[:1])

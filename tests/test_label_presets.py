@@ -2,8 +2,8 @@
 
 import pytest
 
-from core.label_presets import describe, load_preset, lookup_key, preset_names, read_label_file
-from core.text import LabelSpec
+from core.readers.label_presets import describe, load_preset, lookup_key, preset_names, read_label_file
+from core.readers.labels import LabelSpec
 
 EXPECTED_SIZES = {"ntu60": 60, "ntu120": 120, "pku_mmd": 51, "utd_mhad": 27, "msr_action3d": 20, "utkinect": 10,
                   "gtu": 14}
@@ -96,7 +96,7 @@ def test_read_label_file_with_optional_descriptions(tmp_path):
 
 
 def test_readable_name_splits_camel_case_only():
-    from core.label_presets import readable_name
+    from core.readers.label_presets import readable_name
 
     assert readable_name("sitDown") == "sit down" and readable_name("clapHands") == "clap hands"
     assert readable_name("right hand wave") == "right hand wave" and readable_name("draw X") == "draw X"

@@ -2,8 +2,8 @@
 
 import numpy as np
 
-from core.graph import adjacency, hop_distance, spatial_partition
-from core.layouts import NTU25, get_layout
+from core.model.graph import adjacency, hop_distance, spatial_partition
+from core.skeleton.layouts import NTU25, get_layout
 
 
 def test_ntu25_table_matches_the_kinect_v2_order():

@@ -9,8 +9,8 @@ import time
 import numpy as np
 import pytest
 
-from core.live_scorer import LiveResult, LiveScorer, ScorerConfig, softmax
-from core.ring_buffer import RingBuffer
+from core.live.ring_buffer import RingBuffer
+from core.live.scorer import LiveResult, LiveScorer, ScorerConfig, softmax
 
 FPS = 30.0
 VOCABULARY = ["wave hand", "clap", "jump", "sit down", "stand up", "kick", "punch", "drink water", "bow",
@@ -21,7 +21,7 @@ VOCABULARY = ["wave hand", "clap", "jump", "sit down", "stand up", "kick", "punc
 @pytest.fixture(scope="module")
 def recognizer(tmp_path_factory):
     from core.commands.bench_pipeline import save_random_model
-    from core.recognizer import Recognizer
+    from core.live.recognizer import Recognizer
 
     model_dir = save_random_model(tmp_path_factory.mktemp("model"))
     return Recognizer.load(model_dir, "cpu")
@@ -73,7 +73,7 @@ def test_result_has_every_field_and_matches_the_model(recognizer):
     assert result.coverage == 1.0 and result.e2e_ms > 0
     assert min(result.preprocess_ms, result.encode_ms, result.score_ms) > 0
     # Same numbers as training-time preprocessing followed by the recognizer itself.
-    from core.preprocess import normalize_sequence
+    from core.skeleton.preprocess import normalize_sequence
 
     x = normalize_sequence(window.joints, window.valid, recognizer.preprocess_config)
     expected = recognizer.score(recognizer.encode(x[None]), scorer.label_set)[0]

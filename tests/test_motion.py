@@ -4,9 +4,15 @@ import numpy as np
 import pytest
 import torch
 
-from core.motion import (keyframes, keyframes_torch, mask_keyframes, mask_keyframes_torch, motion_attention,
-                         motion_attention_torch)
-from core.preprocess import resample_frames
+from core.skeleton.motion import (
+    keyframes,
+    keyframes_torch,
+    mask_keyframes,
+    mask_keyframes_torch,
+    motion_attention,
+    motion_attention_torch,
+)
+from core.skeleton.preprocess import resample_frames
 
 
 def still_clip(T=50, seed=0) -> np.ndarray:

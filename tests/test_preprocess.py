@@ -6,10 +6,18 @@ from dataclasses import asdict
 import numpy as np
 import pytest
 
-from core.clip import Clip
-from core.layouts import NTU25
-from core.preprocess import (NTU25_REST_OFFSETS, PreprocessConfig, PreprocessError, interpolate_frames_torch, normalize_clip,
-                             normalize_clips, normalize_sequence, resample_frames)
+from core.skeleton.clip import Clip
+from core.skeleton.layouts import NTU25
+from core.skeleton.preprocess import (
+    NTU25_REST_OFFSETS,
+    PreprocessConfig,
+    PreprocessError,
+    interpolate_frames_torch,
+    normalize_clip,
+    normalize_clips,
+    normalize_sequence,
+    resample_frames,
+)
 
 # A standing person facing the sensor (Kinect axes: X to the sensor's left, so the right shoulder has larger X).
 STANDING = {

@@ -3,8 +3,8 @@
 import numpy as np
 import pytest
 
-from core import evaluate
-from core.protocols import Split, holdout_split, ntu_split, utd_mhad_split
+from core import metrics
+from core.training.protocols import Split, holdout_split, ntu_split, utd_mhad_split
 
 
 def test_split_seen_is_the_complement_of_unseen():
@@ -34,20 +34,20 @@ def test_utd_mhad_splits_partition_the_classes(shared_data):
 def test_topk_and_per_class_accuracy():
     scores = np.array([[0.9, 0.1, 0.0], [0.2, 0.3, 0.5], [0.1, 0.8, 0.1]])
     labels = np.array([0, 1, 1])
-    assert evaluate.topk_accuracy(scores, labels, 1) == pytest.approx(2 / 3)
-    assert evaluate.topk_accuracy(scores, labels, 2) == 1.0
+    assert metrics.topk_accuracy(scores, labels, 1) == pytest.approx(2 / 3)
+    assert metrics.topk_accuracy(scores, labels, 2) == 1.0
     predicted = scores.argmax(axis=1)
-    np.testing.assert_allclose(evaluate.per_class_accuracy(predicted, labels, 3), [1.0, 0.5, np.nan])
-    assert evaluate.confusion_matrix(predicted, labels, 3).tolist() == [[1, 0, 0], [0, 1, 1], [0, 0, 0]]
+    np.testing.assert_allclose(metrics.per_class_accuracy(predicted, labels, 3), [1.0, 0.5, np.nan])
+    assert metrics.confusion_matrix(predicted, labels, 3).tolist() == [[1, 0, 0], [0, 1, 1], [0, 0, 0]]
 
 
 def test_calibrated_stacking_moves_predictions_to_unseen_classes():
     seen_mask = np.array([True, False])
     scores = np.array([[0.6, 0.5], [0.9, 0.1]])
     labels = np.array([1, 0])
-    plain = evaluate.gzsl_metrics(scores, labels, seen_mask, gamma=0.0)
+    plain = metrics.gzsl_metrics(scores, labels, seen_mask, gamma=0.0)
     assert plain["unseen"] == 0.0 and plain["seen"] == 1.0 and plain["harmonic"] == 0.0
-    calibrated = evaluate.gzsl_metrics(scores, labels, seen_mask, gamma=0.2)
+    calibrated = metrics.gzsl_metrics(scores, labels, seen_mask, gamma=0.2)
     assert calibrated["unseen"] == 1.0 and calibrated["seen"] == 1.0 and calibrated["harmonic"] == 1.0
 
 
@@ -57,10 +57,10 @@ def test_gamma_tuned_on_seen_keeps_most_seen_accuracy():
     labels = rng.integers(0, 2, 100)
     scores = rng.normal(size=(100, 3))
     scores[np.arange(100), labels] += 1.0
-    gamma = evaluate.tune_gamma_on_seen(scores, labels, seen_mask, keep=0.9)
+    gamma = metrics.tune_gamma_on_seen(scores, labels, seen_mask, keep=0.9)
     assert gamma > 0
-    base = evaluate.topk_accuracy(scores, labels)
-    assert evaluate.topk_accuracy(evaluate.calibrated_stacking(scores, seen_mask, gamma), labels) >= 0.9 * base
+    base = metrics.topk_accuracy(scores, labels)
+    assert metrics.topk_accuracy(metrics.calibrated_stacking(scores, seen_mask, gamma), labels) >= 0.9 * base
 
 
 def test_fitted_temperature_matches_how_confident_the_scores_deserve_to_be():
@@ -70,12 +70,12 @@ def test_fitted_temperature_matches_how_confident_the_scores_deserve_to_be():
     logits[np.arange(400), labels] += 2.0
     # Unit-variance Gaussians 2 apart: the true posterior is softmax(2 * logits), i.e. temperature 1/2.
     for scale in (0.1, 1.0, 5.0):
-        temperature = evaluate.fit_temperature(logits * scale, labels)
+        temperature = metrics.fit_temperature(logits * scale, labels)
         assert temperature == pytest.approx(scale / 2, rel=0.25), (scale, temperature)
 
 
 def test_ntu_protocol_on_a_users_own_arrays(tmp_path, monkeypatch):
-    from core.experiment import choose_split, load_pooled, parse_datasets
+    from core.training.experiment import choose_split, load_pooled, parse_datasets
 
     monkeypatch.setenv("SMIE_CACHE", str(tmp_path / "cache"))
     rng = np.random.default_rng(0)

@@ -6,12 +6,12 @@ import numpy as np
 import pytest
 import torch
 
-from core.checkpoint import ModelMetadata, save_model
-from core.preprocess import PreprocessConfig, normalize_sequence
-from core.recognizer import LabelSet, Recognizer
-from core.smie import SMIEConfig, SMIEHead
-from core.stgcn import STGCN, STGCNConfig
-from core.text import LabelSpec
+from core.live.recognizer import LabelSet, Recognizer
+from core.model.checkpoint import ModelMetadata, save_model
+from core.model.smie import SMIEConfig, SMIEHead
+from core.model.stgcn import STGCN, STGCNConfig
+from core.readers.labels import LabelSpec
+from core.skeleton.preprocess import PreprocessConfig, normalize_sequence
 
 LABELS = [LabelSpec("wave the right hand", "the right hand rises above the shoulder and swings side to side"),
           LabelSpec("sit down"), LabelSpec("jump up")]
@@ -84,7 +84,7 @@ def test_label_sets_are_versioned_and_merge_duplicates(recognizer):
 
 
 def test_encode_is_the_checkpoint_encoder(recognizer, model_dir):
-    from core.checkpoint import load_model
+    from core.model.checkpoint import load_model
 
     windows = np.stack([normalize_sequence(*synthetic_sequence(seed=s), recognizer.preprocess_config)
                         for s in range(3)])
@@ -106,7 +106,7 @@ def test_checkpoint_settings_are_used(recognizer):
 
 
 def test_unavailable_text_model_fails_at_load(tmp_path, monkeypatch):
-    from core.text import TextModelError
+    from core.model.text import TextModelError
 
     monkeypatch.setenv("SMIE_CACHE", str(tmp_path / "cache"))
     torch.manual_seed(0)

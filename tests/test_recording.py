@@ -9,13 +9,13 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from io_fixtures import moving_body
 
 from core.cli import main
-from core.clip_folder import STATUS_OK, STATUS_RECORDING, ClipFolder, open_clip_folder
-from core.io_ntu import read_ntu_skeleton
-from core.recording import FrameResampler, Recorder, RecorderConfig, record_source, resample_sequence
-from core.sources.replay import ReplaySource, save_recording
-from io_fixtures import moving_body
+from core.clips.clip_folder import STATUS_OK, STATUS_RECORDING, ClipFolder, open_clip_folder
+from core.clips.recording import FrameResampler, Recorder, RecorderConfig, record_source, resample_sequence
+from core.live.sources.replay import ReplaySource, save_recording
+from core.readers.ntu import read_ntu_skeleton
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 ALL_VALID = np.ones((1, 25), bool)

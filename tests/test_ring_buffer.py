@@ -5,7 +5,7 @@ import threading
 import numpy as np
 import pytest
 
-from core.ring_buffer import RingBuffer
+from core.live.ring_buffer import RingBuffer
 
 FPS = 30.0
 

@@ -11,12 +11,12 @@ import numpy as np
 import pytest
 
 from core.cli import main
-from core.clip import Clip
 from core.commands.bench_pipeline import paced_drops, percentiles, save_random_model
-from core.live_engine import EngineConfig, LiveEngine
-from core.live_scorer import LiveResult, LiveScorer, ScorerConfig
-from core.sources.mediapipe_pose import MediaPipeSource
-from core.sources.replay import ReplaySource, save_recording
+from core.live.engine import EngineConfig, LiveEngine
+from core.live.scorer import LiveResult, LiveScorer, ScorerConfig
+from core.live.sources.mediapipe_pose import MediaPipeSource
+from core.live.sources.replay import ReplaySource, save_recording
+from core.skeleton.clip import Clip
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 LABELS = ["wave hand", "clap", "jump"]
@@ -29,7 +29,7 @@ def model_dir(tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def recognizer(model_dir):
-    from core.recognizer import Recognizer
+    from core.live.recognizer import Recognizer
 
     recognizer = Recognizer.load(model_dir, "cpu")
     recognizer.set_labels(LABELS)  # fills the on-disk text cache the subprocess reads

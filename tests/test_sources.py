@@ -5,14 +5,14 @@ import time
 import numpy as np
 import pytest
 
-from core.clip import Clip
-from core.layouts import NTU25
-from core.sources import SourceError, open_source
-from core.sources.azure import AzureKinectSource, azure_skeletons
-from core.sources.bodies import BodySelector
-from core.sources.kinect2 import Kinect2Source, kinect2_skeletons
-from core.sources.mediapipe_pose import MediaPipeSource
-from core.sources.replay import ReplaySource, load_recording, save_recording
+from core.live.sources import SourceError, open_source
+from core.live.sources.azure import AzureKinectSource, azure_skeletons
+from core.live.sources.bodies import BodySelector
+from core.live.sources.kinect2 import Kinect2Source, kinect2_skeletons
+from core.live.sources.mediapipe_pose import MediaPipeSource
+from core.live.sources.replay import ReplaySource, load_recording, save_recording
+from core.skeleton.clip import Clip
+from core.skeleton.layouts import NTU25
 
 J = NTU25.index
 
@@ -135,7 +135,7 @@ def test_open_source_picks_the_source_from_the_spec(tmp_path):
 
 @pytest.mark.parametrize("source, extra", [(Kinect2Source, "kinect2"), (AzureKinectSource, "azure")])
 def test_missing_device_sdk_names_what_to_install(source, extra):
-    pytest.importorskip("core.sources.kinect2")
+    pytest.importorskip("core.live.sources.kinect2")
     try:
         __import__("pykinect2" if extra == "kinect2" else "pykinect_azure")
         pytest.skip(f"the {extra} SDK is installed here")
@@ -198,7 +198,7 @@ def test_ntu_file_replays_every_frame(shared_data):
 
 def ntu_bodies(shared_data):
     """Recorded Kinect v2 bodies: the two people of an NTU two-person file, (T, 2, 25, 3)."""
-    from core.io_ntu import read_ntu_skeleton
+    from core.readers.ntu import read_ntu_skeleton
 
     clip = read_ntu_skeleton(shared_data / "ntu_samples" / "S001C001P001R001A050.skeleton")
     return clip.joints, clip.valid
@@ -252,7 +252,7 @@ def test_body_selector_moves_the_remaining_body_to_the_first_slot():
 
 
 def test_azure_32_joints_map_onto_ntu_axes_and_metres(shared_data):
-    from core.joint_maps import direct_map
+    from core.skeleton.joint_maps import direct_map
 
     joints, valid = ntu_bodies(shared_data)
     ntu = joints[:, 0]  # (T, 25, 3) metres, NTU axes

@@ -6,8 +6,8 @@ from dataclasses import asdict
 import pytest
 import torch
 
-from core.stgcn import STGCN, STGCNConfig
-from core.stgcn_fused import FusedSTGCN
+from core.model.stgcn import STGCN, STGCNConfig
+from core.model.stgcn_fused import FusedSTGCN, fuse_for_inference
 
 ATOL = 1e-4
 
@@ -120,7 +120,7 @@ def test_fast_path_follows_weight_changes():
 @pytest.mark.parametrize("frames", [50, 20])
 def test_fused_copy_matches_the_reference(frames):
     model = _randomized_model()
-    fused = model.fuse_for_inference()
+    fused = fuse_for_inference(model)
     x = _mixed_batch(frames)
     reference = _reference_features(model, x)
     torch.testing.assert_close(fused(x), reference, atol=ATOL, rtol=ATOL)
@@ -132,7 +132,7 @@ def test_fused_copy_matches_the_reference(frames):
 def test_fused_copy_of_a_shorter_temporal_kernel_matches_the_reference(temporal_kernel):
     model = _randomized_model(temporal_kernel=temporal_kernel)
     assert model.blocks[-1].tcn[2].kernel_size == (temporal_kernel, 1)
-    fused = model.fuse_for_inference()
+    fused = fuse_for_inference(model)
     assert fused.packed
     x = _mixed_batch()
     torch.testing.assert_close(fused(x[1:2]), _reference_features(model, x[1:2]), atol=ATOL, rtol=ATOL)
@@ -141,7 +141,7 @@ def test_fused_copy_of_a_shorter_temporal_kernel_matches_the_reference(temporal_
 
 @pytest.mark.parametrize("input_stream", ["bone", "motion"])
 def test_an_encoder_reads_its_input_stream_itself_and_its_fused_copy_agrees(input_stream):
-    from core.streams import stream
+    from core.model.streams import stream
 
     model = _randomized_model(input_stream=input_stream)
     as_joints = _randomized_model()
@@ -149,7 +149,7 @@ def test_an_encoder_reads_its_input_stream_itself_and_its_fused_copy_agrees(inpu
     x = _mixed_batch()[:2]  # two bodies; one body
     expected = _reference_features(as_joints, stream(x, input_stream))
     torch.testing.assert_close(_reference_features(model, x), expected, atol=ATOL, rtol=ATOL)
-    torch.testing.assert_close(model.fuse_for_inference()(x), expected, atol=ATOL, rtol=ATOL)
+    torch.testing.assert_close(fuse_for_inference(model)(x), expected, atol=ATOL, rtol=ATOL)
 
 
 def test_a_still_body_is_present_to_a_motion_encoder():
@@ -172,7 +172,7 @@ def test_an_unknown_input_stream_is_named():
 
 def test_fused_copy_is_frozen_and_inference_only():
     model = _randomized_model()
-    fused = model.fuse_for_inference()
+    fused = fuse_for_inference(model)
     assert isinstance(fused, FusedSTGCN) and not fused.training
     assert all(not p.requires_grad for p in fused.parameters())
     with pytest.raises(AssertionError, match="inference only"):
@@ -198,7 +198,7 @@ def test_config_round_trips_through_json():
 
 def test_packed_and_unpacked_inference_copies_agree():
     model = _randomized_model()
-    packed, plain = model.fuse_for_inference(pack=True), model.fuse_for_inference(pack=False)
+    packed, plain = fuse_for_inference(model, pack=True), fuse_for_inference(model, pack=False)
     assert not plain.packed
     x = _mixed_batch()
     torch.testing.assert_close(packed(x), plain(x), atol=ATOL, rtol=ATOL)
@@ -229,7 +229,7 @@ def test_bench_encoder_times_the_temporal_kernel_asked_for(capsys):
 
 def test_moving_the_inference_copy_keeps_it_correct():
     model = _randomized_model()
-    fused = model.fuse_for_inference()
+    fused = fuse_for_inference(model)
     packed = fused.packed
     assert fused.to("cpu").packed == packed  # a no-op move keeps the packed weights (the live path does this)
     x = _mixed_batch(frames=20)

@@ -4,8 +4,8 @@ import numpy as np
 import pytest
 import torch
 
-from core.layouts import NTU25
-from core.streams import bones, motion, stream
+from core.model.streams import bones, motion, stream
+from core.skeleton.layouts import NTU25
 
 
 def random_clip(seed=0) -> np.ndarray:

@@ -5,8 +5,8 @@ import logging
 import numpy as np
 import pytest
 
-from core.text import (DEFAULT_TEXT_MODEL, PROMPT_TEMPLATES, LabelSpec, TextEncoder, TextModelError, embed_labels,
-                       merge_duplicate_labels)
+from core.model.text import DEFAULT_TEXT_MODEL, PROMPT_TEMPLATES, TextEncoder, TextModelError, embed_labels
+from core.readers.labels import LabelSpec, merge_duplicate_labels
 
 
 @pytest.fixture(scope="module")
@@ -71,7 +71,7 @@ def test_unreadable_cache_is_rebuilt(encoder, cache_root, caplog):
     cache_file.write_bytes(b"not a zip file")
     fresh = TextEncoder()
     fresh._model = encoder._model  # reuse the loaded model; the point here is the cache file
-    with caplog.at_level(logging.WARNING, logger="core.text_cache"):
+    with caplog.at_level(logging.WARNING, logger="core.model.text_cache"):
         vector = fresh.embed(["hop on one foot"])
     assert "unreadable text cache" in caplog.text
     np.testing.assert_allclose(np.linalg.norm(vector), 1.0, atol=1e-5)
@@ -80,7 +80,7 @@ def test_unreadable_cache_is_rebuilt(encoder, cache_root, caplog):
 
 def test_long_text_is_truncated_with_a_warning(encoder, caplog):
     long_text = "the person slowly lifts the right arm and " * 60
-    with caplog.at_level(logging.WARNING, logger="core.text"):
+    with caplog.at_level(logging.WARNING, logger="core.model.text"):
         vector = encoder.embed([long_text])
     assert vector.shape == (1, 384)
     assert "exceeds" in caplog.text and "truncated" in caplog.text

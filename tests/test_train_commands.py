@@ -7,8 +7,8 @@ import sys
 
 import pytest
 
-from core.checkpoint import load_model
-from core.text import PROMPT_TEMPLATES
+from core.model.checkpoint import load_model
+from core.model.text import PROMPT_TEMPLATES
 
 
 def _smie(*args, env):

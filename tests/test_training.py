@@ -4,9 +4,9 @@ import numpy as np
 import pytest
 import torch
 
-from core.pretrain import PretrainConfig, classify, pretrain_encoder
-from core.train_head import METHODS, HeadTrainConfig, extract_features, score, train_head
-from core.training_data import TrainingArrays, pool, stratified_holdout
+from core.training.pretrain import PretrainConfig, classify, pretrain_encoder
+from core.training.train_head import METHODS, HeadTrainConfig, extract_features, score, train_head
+from core.training.training_data import TrainingArrays, pool, stratified_holdout
 
 
 def _moving_arm_clips(num_per_class: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
@@ -75,7 +75,7 @@ def test_every_head_trains_and_scores(method):
 
 
 def test_extract_features_masks_keyframes():
-    from core.stgcn import STGCN, STGCNConfig
+    from core.model.stgcn import STGCN, STGCNConfig
 
     encoder = STGCN(STGCNConfig(num_classes=3)).eval()
     x, _ = _moving_arm_clips(2, seed=2)
@@ -115,8 +115,8 @@ def test_head_ranks_described_labels_against_undescribed_ones():
 
 
 def test_mirroring_keeps_labels_true():
-    from core.augment import mirror
-    from core.pretrain import mirror_some, mirrorable_classes
+    from core.training.augment import mirror
+    from core.training.pretrain import mirror_some, mirrorable_classes
 
     names = ["wave the right hand", "clap", "draw circle (counter clockwise)", "Left kick", "jump"]
     assert mirrorable_classes(names).tolist() == [False, True, False, False, True]

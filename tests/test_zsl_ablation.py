@@ -5,12 +5,12 @@ import json
 import numpy as np
 import pytest
 
+from core.benchmark.zsl_ablation import ABLATION_STEPS, COMPARED_METHODS, ablation_configs, row_label
+from core.benchmark.zsl_bench import _z_scored, run_split, summarise
+from core.benchmark.zsl_runs import BenchConfig, encoder_cache_key, pretrained_encoder, seen_training_set
 from core.commands.bench_zsl import merge_summaries
-from core.protocols import Split
-from core.training_data import TrainingArrays
-from core.zsl_ablation import ABLATION_STEPS, COMPARED_METHODS, ablation_configs, row_label
-from core.zsl_bench import (BenchConfig, _encoder_cache_key, _z_scored, pretrained_encoder, run_split,
-                             seen_training_set, summarise)
+from core.training.protocols import Split
+from core.training.training_data import TrainingArrays
 
 
 def _arrays(names, per_class=2):
@@ -62,15 +62,15 @@ def test_merge_summaries_pools_the_seeds_of_several_runs(tmp_path):
 
 
 def test_an_encoder_override_is_trained_cached_and_reloaded_with_its_architecture(tmp_path, monkeypatch):
-    from core.pretrain import PretrainConfig
+    from core.training.pretrain import PretrainConfig
 
     monkeypatch.setenv("SMIE_CACHE", str(tmp_path))
     names = ["a", "b"]
     train = _arrays(names, per_class=4)
     train.x[:] = np.random.default_rng(0).normal(size=train.x.shape).astype(np.float32)
     config = PretrainConfig(epochs=1, device="cpu")
-    plain_key = _encoder_cache_key("s", 0, names, config, "8", {})
-    key = _encoder_cache_key("s", 0, names, config, "8", {"temporal_kernel": 3})
+    plain_key = encoder_cache_key("s", 0, names, config, "8", {})
+    key = encoder_cache_key("s", 0, names, config, "8", {"temporal_kernel": 3})
     assert key != plain_key, "encoders of another architecture must not share a cache entry"
     trained, info = pretrained_encoder(train, train, names, config, key, False, {"temporal_kernel": 3})
     assert "best_val_acc" in info and trained.config.temporal_kernel == 3
@@ -89,7 +89,7 @@ def test_z_scoring_keeps_each_clips_ranking_and_removes_the_heads_scale():
 
 
 def test_several_streams_train_one_encoder_each_and_report_members_and_their_mean(tmp_path, monkeypatch):
-    from core.text import TextEncoder
+    from core.model.text import TextEncoder
 
     monkeypatch.setenv("SMIE_CACHE", str(tmp_path))
     names = ["walking in place", "two hand push", "right hand wave", "squat (two arms stretch out)"]
@@ -124,8 +124,9 @@ def test_bench_zsl_names_a_bad_stream_or_block_count_before_reading_any_data(cap
 
 
 def test_prompt_templates_reach_the_training_and_test_text(tmp_path, monkeypatch):
-    from core.text import PROMPT_TEMPLATES, LabelSpec, TextEncoder, embed_labels
-    from core.zsl_bench import train_and_test_text
+    from core.model.text import PROMPT_TEMPLATES, TextEncoder, embed_labels
+    from core.readers.labels import LabelSpec
+    from core.training.class_text import train_and_test_text
 
     monkeypatch.setenv("SMIE_CACHE", str(tmp_path))
     encoder = TextEncoder()
@@ -152,11 +153,11 @@ def test_a_setting_added_later_keeps_earlier_cache_keys_at_its_old_value():
     import json
     from dataclasses import asdict
 
-    from core.pretrain import PretrainConfig
+    from core.training.pretrain import PretrainConfig
 
     config = PretrainConfig(epochs=25)
     settings = {k: v for k, v in asdict(config).items() if k not in ("device", "threads", "legs_unseen_prob")}
     before_the_setting = hashlib.sha256(json.dumps(["s", 0, ["a"], settings, "8"], sort_keys=True).encode())
-    assert _encoder_cache_key("s", 0, ["a"], config, "8", {}) == before_the_setting.hexdigest()[:16]
+    assert encoder_cache_key("s", 0, ["a"], config, "8", {}) == before_the_setting.hexdigest()[:16]
     legs_hidden = PretrainConfig(epochs=25, legs_unseen_prob=0.3)
-    assert _encoder_cache_key("s", 0, ["a"], legs_hidden, "8", {}) != before_the_setting.hexdigest()[:16]
+    assert encoder_cache_key("s", 0, ["a"], legs_hidden, "8", {}) != before_the_setting.hexdigest()[:16]

@@ -3,10 +3,12 @@
 import numpy as np
 import pytest
 
-from core.protocols import Split
-from core.training_data import TrainingArrays
-from core.zsl_bench import TEXT_MODES, BenchConfig, run_split
-from core.zsl_selection import pseudo_unseen_split, select_text_mode
+from core.benchmark.zsl_bench import run_split
+from core.benchmark.zsl_runs import BenchConfig
+from core.benchmark.zsl_selection import pseudo_unseen_split, select_text_mode
+from core.training.class_text import TEXT_MODES
+from core.training.protocols import Split
+from core.training.training_data import TrainingArrays
 
 NAMES = ["walking in place", "two hand push", "right hand wave", "squat (two arms stretch out)", "jogging in place",
          "arm curl (two arms)", "tennis serve", "sit to stand"]
@@ -32,7 +34,7 @@ def test_pseudo_unseen_classes_are_a_seeded_part_of_the_seen_ones():
 
 
 def test_selection_trains_on_seen_classes_only_and_reports_its_choice(tmp_path, monkeypatch):
-    from core.text import TextEncoder
+    from core.model.text import TextEncoder
 
     monkeypatch.setenv("SMIE_CACHE", str(tmp_path))
     split = Split("s", tuple(NAMES), (0, 1))

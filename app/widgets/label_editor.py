@@ -4,11 +4,23 @@ from pathlib import Path
 
 from PyQt6.QtCore import Qt, pyqtSignal
 from PyQt6.QtGui import QAction, QFont, QKeySequence
-from PyQt6.QtWidgets import (QAbstractItemView, QFileDialog, QHBoxLayout, QHeaderView, QLabel, QLineEdit, QMenu,
-                             QToolButton, QTreeWidget, QTreeWidgetItem, QVBoxLayout, QWidget)
+from PyQt6.QtWidgets import (
+    QAbstractItemView,
+    QFileDialog,
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QLineEdit,
+    QMenu,
+    QToolButton,
+    QTreeWidget,
+    QTreeWidgetItem,
+    QVBoxLayout,
+    QWidget,
+)
 
-from core.label_presets import load_preset, preset_names, read_label_file
-from core.text import LabelSpec, label_key
+from core.readers.label_presets import load_preset, preset_names, read_label_file
+from core.readers.labels import LabelSpec, label_key
 
 NAME, DESCRIPTION, SCORE = range(3)  # columns
 PRESET_TITLES = {"ntu60": "NTU RGB+D 60", "ntu120": "NTU RGB+D 120", "pku_mmd": "PKU-MMD", "utd_mhad": "UTD-MHAD",

@@ -1,9 +1,9 @@
-"""NTU-25 skeletons as pyqtgraph GraphItem data: 2D projections, per-body colours, edges from core.layouts."""
+"""NTU-25 skeletons as pyqtgraph GraphItem data: 2D projections, per-body colours, edges from core.skeleton.layouts."""
 
 import numpy as np
 import pyqtgraph as pg
 
-from core.layouts import NTU25
+from core.skeleton.layouts import NTU25
 
 EDGES = np.asarray(NTU25.edges, dtype=int)  # (E, 2) (child, parent), the layout table's own edges
 BODY_COLOURS = ((255, 196, 0), (0, 200, 255))  # body 0 amber, body 1 cyan: readable on video and on black

@@ -43,7 +43,7 @@ class VideoView(pg.GraphicsLayoutWidget):
 
     # ---- slots ----
     def set_frame(self, frame):
-        """A core.sources.Frame (or None to clear). Stores it; the next refresh() draws it."""
+        """A core.live.sources.Frame (or None to clear). Stores it; the next refresh() draws it."""
         self._frame = frame
         self._dirty = True
 

@@ -7,6 +7,7 @@ import statistics
 import time
 
 from core.commands import odd_kernel_frames
+from core.paths import DEFAULT_MODEL_DIR
 
 # The live path first; the others are the steps before it, for before/after tables.
 ENCODER_VARIANTS = ("fused", "fused-unpacked", "reference-skip", "reference")
@@ -75,6 +76,7 @@ def summarize(wall: list[float], cpu: list[float], batch: int, **details) -> dic
 
 def random_windows(batch: int, bodies: int, seed: int = 0):
     """(batch, 3, 50, 25, 2) float32 windows; the second body is all zero when bodies == 1."""
+    # torch imported on use: importing this module stays light
     import torch
 
     generator = torch.Generator().manual_seed(seed)
@@ -86,8 +88,8 @@ def random_windows(batch: int, bodies: int, seed: int = 0):
 
 def default_temporal_kernel() -> int:
     """The temporal kernel of the model the app loads (the encoder's default when none is installed)."""
-    from core.paths import DEFAULT_MODEL_DIR
-    from core.stgcn import STGCNConfig
+    # pulls in torch: imported on use so `smie --help` stays fast
+    from core.model.stgcn import STGCNConfig
 
     try:
         config = json.loads((DEFAULT_MODEL_DIR / "model.json").read_text())["encoder_config"]
@@ -98,19 +100,23 @@ def default_temporal_kernel() -> int:
 
 def encoder_callable(variant: str, seed: int = 0, temporal_kernel: int | None = None):
     """A function of the windows for the variant, built from a randomly initialised (same-speed) encoder."""
+    # torch imported on use: importing this module stays light
     import torch
 
-    from core.stgcn import STGCN, STGCNConfig
+    # pulls in torch: imported on use so `smie --help` stays fast
+    from core.model.stgcn import STGCN, STGCNConfig
+    from core.model.stgcn_fused import fuse_for_inference
 
     torch.manual_seed(seed)
     model = STGCN(STGCNConfig(temporal_kernel=temporal_kernel or default_temporal_kernel())).eval()
     if variant.startswith("fused"):
-        return model.fuse_for_inference(pack=variant == "fused")
+        return fuse_for_inference(model, pack=variant == "fused")
     return lambda x: model.forward_features(x, skip_absent_bodies=variant == "reference-skip")
 
 
 def bench_encoder(batch: int = 1, bodies: int = 1, variant: str = "fused", threads: int = 0,
                   repeats: int = 0, temporal_kernel: int | None = None) -> dict:
+    # torch imported on use: importing this module stays light
     import torch
 
     assert variant in ENCODER_VARIANTS, f"unknown encoder variant {variant!r}; known: {ENCODER_VARIANTS}"
@@ -123,9 +129,11 @@ def bench_encoder(batch: int = 1, bodies: int = 1, variant: str = "fused", threa
 
 def scorer_callable(variant: str, num_labels: int, batch: int = 1, seed: int = 0):
     """A no-argument function scoring `batch` random features against `num_labels` random label embeddings."""
+    # torch imported on use: importing this module stays light
     import torch
 
-    from core.smie import SMIEConfig, SMIEHead
+    # pulls in torch: imported on use so `smie --help` stays fast
+    from core.model.smie import SMIEConfig, SMIEHead
 
     torch.manual_seed(seed)
     head = SMIEHead(SMIEConfig()).eval().requires_grad_(False)
@@ -142,6 +150,7 @@ def scorer_callable(variant: str, num_labels: int, batch: int = 1, seed: int = 0
 
 def bench_scorer(num_labels: int = 120, batch: int = 1, variant: str = "prepared", threads: int = 0,
                  repeats: int = 0) -> dict:
+    # torch imported on use: importing this module stays light
     import torch
 
     score = scorer_callable(variant, num_labels, batch)
@@ -153,6 +162,7 @@ def bench_scorer(num_labels: int = 120, batch: int = 1, variant: str = "prepared
 @contextlib.contextmanager
 def _threads(count: int):
     """torch intra-op threads set to count (0: unchanged) inside the block; yields the count in use."""
+    # torch imported on use: importing this module stays light
     import torch
 
     before = torch.get_num_threads()

@@ -1,12 +1,18 @@
 """`smie bench-pipeline`: the whole live pipeline on a video as fast as it goes, with latency percentiles."""
 
+import dataclasses
 import json
 import sys
+import tempfile
 import time
 
 import numpy as np
 
+from core.live.scorer import LiveScorer, ScorerConfig
+from core.live.sources import SourceError, open_source
+from core.model.text import TextEncoder
 from core.paths import DEFAULT_MODEL_DIR
+from core.skeleton.preprocess import PreprocessConfig
 
 
 def add_parser(subparsers):
@@ -29,16 +35,13 @@ def add_parser(subparsers):
 
 def save_random_model(model_dir, seed: int = 0):
     """A randomly initialised ST-GCN + SMIE head saved as a model folder: for timing and tests, never for use."""
-    import dataclasses
-
+    # torch imported on use: importing this module stays light
     import torch
 
-    from core.checkpoint import ModelMetadata, save_model
-    from core.preprocess import PreprocessConfig
-    from core.smie import SMIEConfig, SMIEHead
-    from core.stgcn import STGCN, STGCNConfig
-    from core.text import TextEncoder
-
+    # pulls in torch: imported on use so `smie --help` stays fast
+    from core.model.checkpoint import ModelMetadata, save_model
+    from core.model.smie import SMIEConfig, SMIEHead
+    from core.model.stgcn import STGCN, STGCNConfig
     torch.manual_seed(seed)
     text = TextEncoder()
     encoder = STGCN(STGCNConfig())
@@ -71,6 +74,7 @@ def paced_drops(busy_ms, interval_s: float) -> int:
 def peak_rss_mb() -> float | None:
     """Peak resident memory of this process in MiB (None where the OS does not report it)."""
     try:
+        # POSIX only: imported where used
         import resource
     except ImportError:  # Windows
         return None
@@ -81,10 +85,8 @@ def peak_rss_mb() -> float | None:
 def bench_pipeline(source_spec: str, model_dir, num_labels: int = 120, window: float = 2.0, stride: float = 0.2,
                    device: str | None = None, pose_workers: int | None = None) -> dict:
     """Run the pipeline once over `source_spec` at full speed, scoring every stride; returns the report dict."""
-    from core.live_engine import EngineConfig, LiveEngine, load_recognizer
-    from core.live_scorer import LiveScorer, ScorerConfig
-    from core.sources import open_source
-
+    # pulls in torch: imported on use so `smie --help` stays fast
+    from core.live.engine import EngineConfig, LiveEngine, load_recognizer
     recognizer = load_recognizer(model_dir, device)
     labels = [f"synthetic action number {i}" for i in range(num_labels)]
     # Thresholds off: every window goes through the encoder and the head, so the timing is the full cost.
@@ -118,11 +120,8 @@ def bench_pipeline(source_spec: str, model_dir, num_labels: int = 120, window: f
 
 
 def run(args) -> int:
-    import tempfile
-
-    from core.live_engine import ModelNotFoundError
-    from core.sources import SourceError
-
+    # pulls in torch: imported on use so `smie --help` stays fast
+    from core.live.engine import ModelNotFoundError
     try:
         with tempfile.TemporaryDirectory(prefix="smie-random-model-") as scratch:
             model_dir = save_random_model(scratch) if args.random_model else args.model

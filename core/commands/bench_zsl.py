@@ -4,6 +4,12 @@ import json
 from pathlib import Path
 
 from core.commands import odd_kernel_frames
+from core.model.streams import STREAMS
+from core.model.text import PROMPT_TEMPLATES, TextEncoder
+from core.paths import data_root
+from core.readers.datasets import load_dataset, other_datasets
+from core.training.protocols import utd_mhad_split
+from core.training.training_data import load_arrays
 
 
 def add_parser(subparsers) -> None:
@@ -34,7 +40,7 @@ def add_parser(subparsers) -> None:
                         help="comma-separated input streams (joint, bone, motion), one encoder each; with several, "
                              "each method's scores are averaged over them (default joint)")
     parser.add_argument("--prompt-ensemble", action="store_true",
-                        help="average every label over core.text.PROMPT_TEMPLATES ('a person {label}', ...)")
+                        help="average every label over core.model.text.PROMPT_TEMPLATES ('a person {label}', ...)")
     parser.add_argument("--finetune-blocks", type=int, default=0,
                         help="SMIE heads then train with the encoder's last N blocks (default 0: frozen encoder)")
     parser.add_argument("--device", default="", help="torch device for training (default: cuda when present)")
@@ -70,7 +76,8 @@ def write_summary(summary: dict, json_path: Path | None) -> None:
 
 
 def write_results(summary: dict, details: dict | None, columns: list[str], json_path: Path | None) -> None:
-    from core.zsl_bench import markdown_table
+    # pulls in torch: imported on use so `smie --help` stays fast
+    from core.benchmark.zsl_bench import markdown_table
 
     print(markdown_table(summary, columns))
     write_summary(summary, json_path)
@@ -79,12 +86,9 @@ def write_results(summary: dict, details: dict | None, columns: list[str], json_
 
 
 def run(args) -> int:
-    from core.datasets import load_dataset
-    from core.paths import data_root
-    from core.protocols import utd_mhad_split
-    from core.text import TextEncoder
-    from core.training_data import load_arrays
-    from core.zsl_bench import BENCH_METHODS, POOL_DATASETS, BenchConfig, run_pooled, run_split, summarise
+    # pulls in torch: imported on use so `smie --help` stays fast
+    from core.benchmark.zsl_bench import run_pooled, run_split, summarise
+    from core.benchmark.zsl_runs import BENCH_METHODS, BenchConfig
 
     if args.merge:
         try:
@@ -100,9 +104,6 @@ def run(args) -> int:
     if unknown:
         print(f"unknown methods {unknown}; known: {list(BENCH_METHODS)}")
         return 2
-    from core.streams import STREAMS
-    from core.text import PROMPT_TEMPLATES
-
     streams = tuple(dict.fromkeys(s.strip() for s in args.streams.split(",") if s.strip()))
     if not streams or any(s not in STREAMS for s in streams):
         print(f"--streams {args.streams!r}: give one or more of {', '.join(STREAMS)}, separated by commas")
@@ -110,7 +111,8 @@ def run(args) -> int:
     if args.select_text and args.pool_seen:
         print("--select-text and --pool-seen cannot be combined: pooled classes may cover a pseudo-unseen one")
         return 2
-    from core.stgcn import STGCNConfig
+    # pulls in torch: imported on use so `smie --help` stays fast
+    from core.model.stgcn import STGCNConfig
 
     num_blocks = len(STGCNConfig().channels)
     if not 0 <= args.finetune_blocks <= num_blocks:
@@ -127,7 +129,8 @@ def run(args) -> int:
                          select_text=args.select_text)
     rows = None
     if args.ablation:
-        from core.zsl_ablation import ablation_configs
+        # pulls in torch: imported on use so `smie --help` stays fast
+        from core.benchmark.zsl_ablation import ablation_configs
 
         try:
             rows = ablation_configs(config, tuple(s.strip() for s in args.ablation_steps.split(",") if s.strip()))
@@ -144,12 +147,14 @@ def run(args) -> int:
     splits = [utd_mhad_split(class_names, name, root / args.dataset / "splits") for name in config.splits]
     pool_arrays = None
     if args.pool_seen or (rows and any(row_config.pool_seen for _, row_config in rows)):
-        from core.experiment import load_pooled
+        # pulls in torch: imported on use so `smie --help` stays fast
+        from core.training.experiment import load_pooled
 
-        pool_arrays = load_pooled(list(POOL_DATASETS))
+        pool_arrays = load_pooled(list(other_datasets(args.dataset)))
     seeds = range(config.first_seed, config.first_seed + config.seeds)
     if rows is not None:
-        from core.zsl_ablation import run_ablation
+        # pulls in torch: imported on use so `smie --help` stays fast
+        from core.benchmark.zsl_ablation import run_ablation
 
         runs, details = run_ablation(arrays, splits, rows, text_encoder, pool_arrays, not args.no_progress,
                                      lambda runs, _: write_summary(summarise(runs), args.json_path))

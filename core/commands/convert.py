@@ -7,10 +7,17 @@ from pathlib import Path
 
 import numpy as np
 
+from core.clips.clip_folder import LABELS_CSV_NAME, ClipEntry, ClipFolderError, open_clip_folder
+from core.clips.recording import resample_sequence
+from core.clips.video_pose import video_skeleton
+from core.live.sources import SourceError
+from core.readers.datasets import dataset_folder, dataset_names, load_dataset
+from core.readers.label_presets import readable_name
+from core.readers.ntu_writer import write_ntu_skeleton
+from core.skeleton.clip import Clip
+
 
 def add_parser(subparsers):
-    from core.datasets import dataset_names
-
     parser = subparsers.add_parser(
         "convert", help="turn a dataset or labelled videos into a clip folder",
         description="Write every clip of a dataset, or every video listed in a folder's labels.csv (pose-estimated "
@@ -35,10 +42,6 @@ def safe_file_name(text: str) -> str:
 def write_clip(folder, file: str, clip, label: str, source: str, fps: float, notes: str = ""):
     """Write `clip` (resampled to fps from its timestamps or its own fps) as folder/file; returns its ClipEntry
     (the caller adds it to the manifest). The file appears atomically."""
-    from core.clip_folder import ClipEntry
-    from core.io_ntu_writer import write_ntu_skeleton
-    from core.recording import resample_sequence
-
     timestamps = clip.extras.get("timestamps")
     if timestamps is not None or abs(clip.fps - fps) > 1e-3 * fps:
         times = np.asarray(timestamps, np.float64) if timestamps is not None else np.arange(clip.num_frames) / clip.fps
@@ -55,9 +58,6 @@ def write_clip(folder, file: str, clip, label: str, source: str, fps: float, not
 
 def convert_dataset(name: str, folder, fps: float, limit: int | None = None):
     """(entries written, skipped [(file, reason)]) for every clip of dataset `name`."""
-    from core.datasets import dataset_folder, load_dataset
-    from core.label_presets import readable_name
-
     dataset = load_dataset(name)
     root = dataset_folder(name)
     entries, taken = [], set()
@@ -75,13 +75,8 @@ def convert_dataset(name: str, folder, fps: float, limit: int | None = None):
 
 def convert_videos(video_dir: Path, folder, fps: float, limit: int | None = None, model_complexity: int = 1):
     """(entries written, skipped [(file, reason)]) for every video listed in video_dir/labels.csv."""
-    from core.clip import Clip
-    from core.clip_eval import read_labels_csv
-    from core.clip_folder import LABELS_CSV_NAME, ClipFolderError
-    from core.label_presets import readable_name
-    from core.sources import SourceError
-    from core.video_pose import video_skeleton
-
+    # pulls in torch: imported on use so `smie --help` stays fast
+    from core.clips.clip_eval import read_labels_csv
     labels_csv = video_dir / LABELS_CSV_NAME
     if not labels_csv.is_file():
         raise ClipFolderError(f"{video_dir}: no {LABELS_CSV_NAME} (columns file,label) giving each video's label")
@@ -107,8 +102,6 @@ def convert_videos(video_dir: Path, folder, fps: float, limit: int | None = None
 
 
 def run(args) -> int:
-    from core.clip_folder import ClipFolderError, open_clip_folder
-
     try:
         if args.fps <= 0 or (args.limit is not None and args.limit <= 0):
             raise ValueError("--fps and --limit must be positive")

@@ -3,6 +3,11 @@
 import json
 import sys
 
+import numpy as np
+
+from core.commands.data_gap import run_domain_gap
+from core.readers.datasets import checked_data_root, dataset_names, load_dataset
+
 
 def add_parser(subparsers):
     parser = subparsers.add_parser("data", help="inspect the skeleton datasets",
@@ -26,9 +31,7 @@ def add_parser(subparsers):
 
 
 def dataset_summary(dataset) -> dict:
-    """Counts for one core.datasets.Dataset; `classes` counts the classes that have clips."""
-    import numpy as np
-
+    """Counts for one core.readers.datasets.Dataset; `classes` counts the classes that have clips."""
     frames = np.array([clip.num_frames for clip in dataset.clips]) if dataset.clips else np.zeros(1, int)
     return {
         "clips": len(dataset.clips),
@@ -41,29 +44,9 @@ def dataset_summary(dataset) -> dict:
     }
 
 
-def checked_data_root(names: list[str]):
-    """The data root, after checking every named dataset is known and has its folder; ValueError says which not."""
-    from core.datasets import dataset_folder, dataset_names
-    from core.paths import data_root
-
-    unknown = [name for name in names if name not in dataset_names()]
-    if unknown:
-        raise ValueError(f"unknown dataset(s) {', '.join(unknown)}; known: {', '.join(dataset_names())}")
-    root = data_root()
-    missing = [name for name in names if not dataset_folder(name, root).is_dir()]
-    if missing:
-        raise ValueError(f"data folder not found: {', '.join(str(dataset_folder(n, root)) for n in missing)}\n"
-                         f"Set SMIE_DATA to the folder holding {', '.join(dataset_names())}.")
-    return root
-
-
 def run(args) -> int:
     if args.data_command == "domain-gap":
-        from core.commands.data_gap import run_domain_gap
-
         return run_domain_gap(args)
-    from core.datasets import dataset_names, load_dataset
-
     names = args.dataset or list(dataset_names())
     try:
         root = checked_data_root(names)

@@ -4,6 +4,10 @@ import json
 import sys
 from pathlib import Path
 
+from core.paths import data_root
+from core.readers.datasets import checked_data_root, dataset_folder, dataset_names, joint_source, load_dataset
+from core.skeleton.joint_maps import real_joint_mask
+
 # Columns of the table: (header, width, value from one source's statistics).
 COLUMNS = (
     ("tracks", 7, lambda s: s["tracks"]),
@@ -23,12 +27,8 @@ def _cell(value) -> str:
 
 
 def run_domain_gap(args) -> int:
-    from core.commands.data import checked_data_root
-    from core.datasets import JOINT_SOURCES, dataset_folder, dataset_names, load_dataset
-    from core.domain_gap import first_body_track, folder_tracks, source_statistics
-    from core.joint_maps import real_joint_mask
-    from core.paths import data_root
-
+    # pulls in torch: imported on use so `smie --help` stays fast
+    from core.benchmark.domain_gap import first_body_track, folder_tracks, source_statistics
     folders = [Path(folder) for folder in args.clips]
     not_folders = [str(folder) for folder in folders if not folder.is_dir()]
     if not_folders:
@@ -55,7 +55,7 @@ def run_domain_gap(args) -> int:
     for name in names:
         clips = load_dataset(name, root).clips
         tracks = [first_body_track(clip.joints, clip.valid, clip.fps) for clip in clips]
-        report[name] = source_statistics(tracks, synthesised(JOINT_SOURCES.get(name)))
+        report[name] = source_statistics(tracks, synthesised(joint_source(name)))
     for folder in folders:
         tracks, source, skipped = folder_tracks(folder)
         for file, reason in skipped:

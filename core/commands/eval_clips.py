@@ -2,8 +2,12 @@
 
 import json
 import sys
+from pathlib import Path
 
+from core.benchmark.confusion_image import write_confusion_png
+from core.clips.clip_folder import ClipFolderError
 from core.paths import DEFAULT_MODEL_DIR
+from core.readers.label_presets import labels_from_options
 
 
 def add_parser(subparsers):
@@ -28,8 +32,6 @@ def add_parser(subparsers):
 
 def candidate_labels(args) -> list | None:
     """LabelSpecs from --labels / --labels-file, or None for the folder's own labels."""
-    from core.label_presets import labels_from_options
-
     return labels_from_options(args.labels, args.labels_file)
 
 
@@ -53,11 +55,10 @@ def format_report(report, folder) -> str:
 
 
 def run(args) -> int:
-    from core.checkpoint import CheckpointError
-    from core.clip_eval import evaluate_clip_folder
-    from core.clip_folder import ClipFolderError
-    from core.confusion_image import write_confusion_png
-    from core.live_engine import ModelNotFoundError, load_recognizer
+    # pulls in torch: imported on use so `smie --help` stays fast
+    from core.clips.clip_eval import evaluate_clip_folder
+    from core.live.engine import ModelNotFoundError, load_recognizer
+    from core.model.checkpoint import CheckpointError
 
     try:
         labels = candidate_labels(args)
@@ -68,8 +69,6 @@ def run(args) -> int:
         return 2
     print(json.dumps(report.to_dict()) if args.json else format_report(report, args.folder))
     if args.confusion and report.n:
-        from pathlib import Path
-
         title = f"{Path(args.folder).resolve().name}: {report.n} clips, top-1 {100 * report.topk(1):.1f}%"
         try:
             write_confusion_png(args.confusion, report.confusion(), report.labels, title)

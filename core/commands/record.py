@@ -3,6 +3,11 @@
 import sys
 import threading
 
+from core.clips.clip_folder import ClipFolderError, open_clip_folder
+from core.clips.recording import Recorder, RecorderConfig, record_source
+from core.live.sources import SourceError, open_source
+from core.readers.labels import LabelSpec
+
 
 def add_parser(subparsers):
     parser = subparsers.add_parser(
@@ -37,11 +42,6 @@ def countdown(seconds: float, label: str, stop: threading.Event | None = None):
 
 
 def run(args) -> int:
-    from core.clip_folder import ClipFolderError, open_clip_folder
-    from core.recording import Recorder, RecorderConfig, record_source
-    from core.sources import SourceError, open_source
-    from core.text import LabelSpec
-
     try:
         label = LabelSpec(args.label).name
         if args.fps <= 0 or (args.seconds is not None and args.seconds <= 0) or args.countdown < 0:

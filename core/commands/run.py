@@ -5,7 +5,10 @@ import logging
 import queue
 import sys
 
+from core.live.scorer import LiveScorer, ScorerConfig
+from core.live.sources import SourceError, open_source
 from core.paths import DEFAULT_MODEL_DIR
+from core.readers.label_presets import labels_from_options, load_preset
 
 log = logging.getLogger(__name__)
 
@@ -49,8 +52,6 @@ def add_label_arguments(parser: argparse.ArgumentParser):
 
 def labels_from_args(args) -> list:
     """LabelSpecs from --labels, --labels-file or --preset; raises ValueError naming the bad input."""
-    from core.label_presets import labels_from_options, load_preset
-
     given = labels_from_options(args.labels, args.labels_file)
     return given if given is not None else load_preset(args.preset or DEFAULT_PRESET)
 
@@ -64,10 +65,8 @@ def format_result(result) -> str:
 
 
 def run(args) -> int:
-    from core.live_engine import EngineConfig, LiveEngine, ModelNotFoundError, load_recognizer
-    from core.live_scorer import LiveScorer, ScorerConfig
-    from core.sources import SourceError, open_source
-
+    # pulls in torch: imported on use so `smie --help` stays fast
+    from core.live.engine import EngineConfig, LiveEngine, ModelNotFoundError, load_recognizer
     try:
         labels = labels_from_args(args)
         source = open_source(args.source, realtime=args.realtime, pose_model=args.pose_model,

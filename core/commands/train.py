@@ -2,9 +2,19 @@
 
 import json
 import time
+from dataclasses import asdict
 from pathlib import Path
 
+import numpy as np
+
+from core.benchmark.confusion_image import write_confusion_png
 from core.commands import odd_kernel_frames, unit_fraction
+from core.metrics import confusion_matrix, fit_temperature, gzsl_metrics, tune_gamma_on_seen, zsl_metrics
+from core.model.text import DEFAULT_TEMPLATES, PROMPT_TEMPLATES, TextEncoder
+from core.skeleton.preprocess import PreprocessConfig
+from core.training.class_text import class_text as seen_class_text
+from core.training.class_text import label_text
+from core.training.training_data import stratified_holdout
 
 
 def add_parser(subparsers) -> None:
@@ -63,11 +73,10 @@ def add_parser(subparsers) -> None:
 
 
 def run_pretrain(args) -> int:
-    from core.experiment import choose_split, load_pooled, parse_datasets, save_encoder
-    from core.pretrain import PretrainConfig, pretrain_encoder
-    from core.stgcn import STGCNConfig
-    from core.training_data import stratified_holdout
-
+    # pulls in torch: imported on use so `smie --help` stays fast
+    from core.model.stgcn import STGCNConfig
+    from core.training.experiment import choose_split, load_pooled, parse_datasets, save_encoder
+    from core.training.pretrain import PretrainConfig, pretrain_encoder
     datasets = parse_datasets(args.datasets)
     arrays = load_pooled(datasets)
     split = choose_split(arrays, args.protocol, args.holdout)
@@ -95,17 +104,10 @@ def run_pretrain(args) -> int:
 
 
 def run_train(args) -> int:
-    from dataclasses import asdict
-
-    from core.checkpoint import ModelMetadata, save_model
-    from core.evaluate import fit_temperature
-    from core.experiment import load_encoder, load_pooled
-    from core.preprocess import PreprocessConfig
-    from core.text import DEFAULT_TEMPLATES, PROMPT_TEMPLATES, TextEncoder
-    from core.train_head import HeadTrainConfig, extract_features, score, train_head
-    from core.training_data import stratified_holdout
-    from core.zsl_bench import class_text as seen_class_text
-
+    # pulls in torch: imported on use so `smie --help` stays fast
+    from core.model.checkpoint import ModelMetadata, save_model
+    from core.training.experiment import load_encoder, load_pooled
+    from core.training.train_head import HeadTrainConfig, extract_features, score, train_head
     encoder, meta = load_encoder(args.encoder)
     can_finetune = args.method.startswith("smie") and 1 <= args.finetune_blocks <= len(encoder.blocks)
     if args.finetune_blocks and not can_finetune:
@@ -129,14 +131,16 @@ def run_train(args) -> int:
     train_rows, val_rows = stratified_holdout(arrays.labels, pretrain["validation_fraction"], pretrain["seed"])
     head_config = None
     if args.method.startswith("smie"):
-        from core.smie import SMIEConfig
+        # pulls in torch: imported on use so `smie --help` stays fast
+        from core.model.smie import SMIEConfig
 
         head_config = SMIEConfig(visual_dim=features.shape[1], text_dim=class_text.shape[-1], negatives=args.negatives)
     head, history = train_head(features[train_rows], masked[train_rows], arrays.labels[train_rows], class_text,
                                config, head_config)
     finetune_config = None
     if args.finetune_blocks:
-        from core.finetune import FinetuneConfig, finetune
+        # pulls in torch: imported on use so `smie --help` stays fast
+        from core.training.finetune import FinetuneConfig, finetune
 
         finetune_config = FinetuneConfig(blocks=args.finetune_blocks, seed=args.seed, device=args.device,
                                          **({"epochs": args.finetune_epochs} if args.finetune_epochs else {}))
@@ -167,16 +171,10 @@ def run_train(args) -> int:
 
 
 def run_eval(args) -> int:
-    import numpy as np
-
-    from core.checkpoint import load_model
-    from core.evaluate import gzsl_metrics, tune_gamma_on_seen, zsl_metrics
-    from core.experiment import load_pooled
-    from core.text import TextEncoder
-    from core.train_head import extract_features, score
-    from core.training_data import stratified_holdout
-    from core.zsl_bench import label_text
-
+    # pulls in torch: imported on use so `smie --help` stays fast
+    from core.model.checkpoint import load_model
+    from core.training.experiment import load_pooled
+    from core.training.train_head import extract_features, score
     model = load_model(args.model)
     meta = model.metadata
     unseen_names = meta.metrics.get("unseen_classes") or []
@@ -191,9 +189,6 @@ def run_eval(args) -> int:
     unseen_scores = score(model.head, extract_features(model.encoder, unseen.x), text[num_seen:])
     result = {"zsl": zsl_metrics(unseen_scores, unseen.labels)}
     if args.confusion:
-        from core.confusion_image import write_confusion_png
-        from core.evaluate import confusion_matrix
-
         matrix = confusion_matrix(unseen_scores.argmax(axis=1), unseen.labels, len(unseen_names))
         top1 = 100 * result["zsl"]["top1"]
         write_confusion_png(args.confusion, matrix, unseen_names,

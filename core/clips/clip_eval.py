@@ -1,0 +1,195 @@
+"""Scoring a folder of labelled clips (skeleton files and videos) with a recognizer: top-1/5, per class, confusion."""
+
+import csv
+import io
+import logging
+import math
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from core.clips.clip_folder import (
+    LABELS_CSV_NAME,
+    MANIFEST_NAME,
+    STATUS_RECORDING,
+    ClipFolder,
+    ClipFolderError,
+    open_clip_folder,
+)
+from core.clips.video_pose import VIDEO_SUFFIXES, video_skeleton
+from core.live.recognizer import ENCODE_BATCH
+from core.live.sources import SourceError
+from core.live.sources.replay import read_replay_file
+from core.metrics import confusion_matrix, per_class_accuracy, topk_accuracy
+from core.readers.label_presets import lookup_key, readable_name
+from core.readers.labels import LabelSpec
+from core.skeleton.preprocess import PreprocessError, normalize_sequence
+
+log = logging.getLogger(__name__)
+
+SKELETON_SUFFIXES = (".skeleton", ".npz")
+CLIP_SUFFIXES = SKELETON_SUFFIXES + VIDEO_SUFFIXES
+
+
+@dataclass
+class LabelledFile:
+    file: str  # relative to the folder
+    label: str
+
+
+@dataclass
+class Skipped:
+    file: str
+    reason: str
+
+
+@dataclass
+class ClipEvalReport:
+    """Scores of every usable clip against the candidate labels. truth indexes labels; scores (N, L)."""
+
+    labels: list[str]
+    files: list[str]
+    truth: np.ndarray
+    scores: np.ndarray
+    skipped: list[Skipped] = field(default_factory=list)
+    recovered: list = field(default_factory=list)  # RecoveredClip items from opening the folder
+
+    @property
+    def n(self) -> int:
+        return len(self.files)
+
+    @property
+    def predicted(self) -> np.ndarray:
+        return self.scores.argmax(axis=1) if self.n else np.zeros(0, np.int64)
+
+    def topk(self, k: int) -> float:
+        return topk_accuracy(self.scores, self.truth, k)
+
+    def per_class(self) -> dict[str, float]:
+        """Top-1 accuracy per label that has at least one clip."""
+        accuracy = per_class_accuracy(self.predicted, self.truth, len(self.labels))
+        return {name: float(a) for name, a in zip(self.labels, accuracy) if not math.isnan(a)}
+
+    def confusion(self) -> np.ndarray:
+        return confusion_matrix(self.predicted, self.truth, len(self.labels))
+
+    def to_dict(self) -> dict:
+        """{"top1", "top5", "n", "per_class", "skipped", "labels", "recovered"}; accuracies are fractions (None
+        when no clip was scored)."""
+        def fraction(value: float):
+            return None if math.isnan(value) else value
+
+        return {"top1": fraction(self.topk(1)), "top5": fraction(self.topk(5)), "n": self.n,
+                "per_class": self.per_class(), "skipped": [{"file": s.file, "reason": s.reason} for s in self.skipped],
+                "labels": list(self.labels),
+                "recovered": [{"file": r.file, "frames": r.frames, "action": r.action} for r in self.recovered]}
+
+
+def read_labels_csv(path: str | Path) -> list[LabelledFile]:
+    """labels.csv with columns file,label -> rows. Raises ClipFolderError naming the file and line."""
+    path = Path(path)
+    try:
+        reader = csv.DictReader(io.StringIO(path.read_text(encoding="utf-8-sig")))
+        if not {"file", "label"} <= set(reader.fieldnames or ()):
+            raise ClipFolderError(f"{path}: needs the columns file,label (header is {reader.fieldnames})")
+        rows = []
+        for row in reader:
+            file, label = (row["file"] or "").strip(), (row["label"] or "").strip()
+            if not file:
+                raise ClipFolderError(f"{path}:{reader.line_num}: column 'file' is empty")
+            rows.append(LabelledFile(file, label))
+        return rows
+    except (OSError, UnicodeDecodeError, csv.Error) as error:
+        raise ClipFolderError(f"{path}: cannot read: {error}") from error
+
+
+def ground_truth(folder: ClipFolder) -> tuple[list[LabelledFile], list[Skipped]]:
+    """Labelled clip files of a folder: manifest.csv rows first, then labels.csv rows for other files. Files with
+    no label, labels naming missing files and unfinished recordings are returned as skipped."""
+    found: dict[str, LabelledFile] = {}
+    skipped: list[Skipped] = []
+    for entry in folder.entries():
+        if entry.status == STATUS_RECORDING:
+            skipped.append(Skipped(entry.file, "still being recorded"))
+            found[entry.file] = None
+        else:
+            found[entry.file] = LabelledFile(entry.file, entry.label)
+    labels_csv = folder.path / LABELS_CSV_NAME
+    if labels_csv.is_file():
+        for row in read_labels_csv(labels_csv):
+            found.setdefault(row.file, row)
+    usable = []
+    for file, item in found.items():
+        if item is None:
+            continue
+        if not item.label:
+            skipped.append(Skipped(file, "empty label"))
+        elif not (folder.path / file).is_file():
+            skipped.append(Skipped(file, "file not found"))
+        else:
+            usable.append(item)
+    for path in sorted(folder.path.iterdir()):
+        if path.suffix.lower() in CLIP_SUFFIXES and path.name not in found and not path.name.startswith("."):
+            skipped.append(Skipped(path.name, f"no label in {MANIFEST_NAME} or {LABELS_CSV_NAME}"))
+    return usable, skipped
+
+
+def load_sequence(path: Path, model_complexity: int = 1) -> tuple[np.ndarray, np.ndarray, float]:
+    """Any clip file -> (joints (T, M, 25, 3), valid (T, M, 25), fps). Videos are pose-estimated (cached).
+    Raises ValueError (SkeletonFileError, SourceError...) with the reason the file cannot be used."""
+    suffix = path.suffix.lower()
+    if suffix in VIDEO_SUFFIXES:
+        try:
+            skeleton = video_skeleton(path, model_complexity)
+        except SourceError as error:
+            raise ValueError(str(error)) from error
+        if skeleton.frames_with_person == 0:
+            raise ValueError(f"MediaPipe found no person in any of the {len(skeleton.joints)} frames")
+        return skeleton.joints, skeleton.valid, skeleton.fps
+    if suffix in SKELETON_SUFFIXES:
+        try:
+            clip = read_replay_file(path)
+        except SourceError as error:
+            raise ValueError(str(error)) from error
+        return clip.joints, clip.valid, clip.fps
+    raise ValueError(f"not a clip file (expected one of {', '.join(CLIP_SUFFIXES)})")
+
+
+def evaluate_clip_folder(path: str | Path, recognizer, labels: list | None = None, model_complexity: int = 1,
+                         ) -> ClipEvalReport:
+    """Score every labelled clip in a folder as a whole (the training preparation: whole clip resized to the
+    model's frame count). labels: candidate LabelSpecs or names (default: the distinct labels in the folder).
+    Interrupted recordings are recovered first. Unknown labels and unreadable files are skipped with a reason.
+    Raises ClipFolderError when the folder is missing, has a bad manifest/labels.csv, or holds no clip file."""
+    folder, recovered = open_clip_folder(path)
+    items, skipped = ground_truth(folder)
+    if not items and not skipped:
+        raise ClipFolderError(f"no clips in {folder.path}: no {', '.join(CLIP_SUFFIXES)} files and no "
+                              f"{MANIFEST_NAME} or {LABELS_CSV_NAME} rows")
+    if labels is None:
+        labels = sorted({readable_name(item.label) for item in items}, key=str.lower)
+    label_set = recognizer.set_labels([label if isinstance(label, LabelSpec) else LabelSpec(label)
+                                       for label in labels])
+    index = {lookup_key(name): i for i, name in enumerate(label_set.names)}
+    files, truth, windows = [], [], []
+    for number, item in enumerate(items, start=1):
+        target = index.get(lookup_key(item.label))
+        if target is None:
+            skipped.append(Skipped(item.file, f"label {item.label!r} is not among the candidate labels"))
+            continue
+        log.info("clip %d/%d: %s", number, len(items), item.file)
+        try:
+            joints, valid, _ = load_sequence(folder.path / item.file, model_complexity)
+            windows.append(normalize_sequence(joints, valid, recognizer.preprocess_config, source=item.file))
+        except (ValueError, PreprocessError, OSError) as error:
+            skipped.append(Skipped(item.file, str(error)))
+            continue
+        files.append(item.file)
+        truth.append(target)
+    scores = np.zeros((0, len(label_set.names)), np.float32)
+    if windows:
+        batch = np.stack(windows)
+        scores = np.concatenate([recognizer.score(recognizer.encode(batch[start:start + ENCODE_BATCH]), label_set)
+                                 for start in range(0, len(batch), ENCODE_BATCH)])
+    return ClipEvalReport(list(label_set.names), files, np.asarray(truth, np.int64), scores, skipped, recovered)

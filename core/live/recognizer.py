@@ -1,0 +1,113 @@
+"""The facade live inference and evaluation use: load a model folder, set labels, encode windows, score them."""
+
+import itertools
+import logging
+import threading
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from core.model.checkpoint import CheckpointError, load_model
+from core.model.stgcn_fused import fuse_for_inference
+from core.model.text import TextEncoder, embed_labels
+from core.paths import DEFAULT_MODEL_DIR
+from core.readers.labels import LabelSpec, merge_duplicate_labels
+from core.skeleton.preprocess import PreprocessConfig, normalize_sequence
+
+log = logging.getLogger(__name__)
+
+ENCODE_BATCH = 256  # windows per encoder call in classify_sequences; bounds memory on long lists
+
+
+@dataclass(frozen=True)
+class LabelSet:
+    """One immutable set of candidate classes, ready to score. Swapping sets is a single reference assignment."""
+
+    names: tuple[str, ...]
+    embeddings: np.ndarray  # (L, D) float32 unit-norm text embeddings, read-only
+    prepared: object  # the head's per-label precomputation (head.prepare_labels), on the model's device
+    version: int  # increases with every set made by the same Recognizer
+
+
+def pick_device() -> str:
+    """"cuda" when a GPU is usable, else "cpu"."""
+    return "cuda" if torch.cuda.is_available() else "cpu"
+
+
+class Recognizer:
+    """A trained encoder + head with its text model. Thread use: encode/score may run on one thread while
+    set_labels runs on another; set_labels calls are serialised."""
+
+    def __init__(self, encoder, head, metadata, device: str = "cpu", fuse: bool = True):
+        self.metadata = metadata
+        self.device = device
+        self.encoder = encoder.to(device).eval()
+        # The BatchNorm-folded copy gives the same features (allclose) with fewer kernels per window.
+        self.fast_encoder = fuse_for_inference(encoder).to(device) if fuse else self.encoder
+        self.head = head.to(device).eval()
+        self.preprocess_config = PreprocessConfig(**metadata.preprocess)
+        # softmax temperature fitted on the training classes by `smie train`; 1.0 for older models
+        self.temperature = float(metadata.metrics.get("temperature", 1.0))
+        self.text_encoder = TextEncoder(metadata.text_model)
+        self.label_set: LabelSet | None = None  # the newest set made by set_labels
+        self._versions = itertools.count(1)
+        self._label_lock = threading.Lock()
+
+    @classmethod
+    def load(cls, model_dir=DEFAULT_MODEL_DIR, device: str | None = None, fuse: bool = True) -> "Recognizer":
+        """Rebuild from a checkpoint folder on `device` (default: CUDA when available, else CPU)."""
+        device = device or pick_device()
+        loaded = load_model(Path(model_dir), device=device)
+        recognizer = cls(loaded.encoder, loaded.head, loaded.metadata, device, fuse)
+        text_dim = recognizer.text_encoder.dim
+        if text_dim != loaded.metadata.text_dim:
+            raise CheckpointError(f"{model_dir}: trained with {loaded.metadata.text_dim}-d embeddings of "
+                                  f"{loaded.metadata.text_model!r}, but that model now gives {text_dim}-d")
+        log.info("loaded %s model from %s on %s (text model %s)", loaded.metadata.head_kind, model_dir, device,
+                 loaded.metadata.text_model)
+        return recognizer
+
+    def set_labels(self, labels: list[LabelSpec]) -> LabelSet:
+        """Embed the labels (duplicates merged, text cache used) and prepare the head for them once."""
+        labels = merge_duplicate_labels([label if isinstance(label, LabelSpec) else LabelSpec(str(label))
+                                         for label in labels])
+        with self._label_lock:
+            embeddings = embed_labels(self.text_encoder, labels, templates=self.metadata.text_templates,
+                                      use_descriptions=self.metadata.text_use_descriptions)
+            embeddings.setflags(write=False)
+            with torch.inference_mode():
+                prepared = self.head.prepare_labels(torch.from_numpy(embeddings.copy()).to(self.device))
+            label_set = LabelSet(tuple(label.name for label in labels), embeddings, prepared, next(self._versions))
+            self.label_set = label_set
+        return label_set
+
+    def encode(self, windows) -> "torch.Tensor":
+        """(N, 3, T, V, M) normalised windows (numpy or torch) -> (N, feature_dim) features on the device."""
+        with torch.inference_mode():
+            x = torch.as_tensor(windows, dtype=torch.float32).to(self.device, non_blocking=True)
+            assert x.ndim == 5, f"windows must be (N, C, T, V, M), got shape {tuple(x.shape)}"
+            return self.fast_encoder.forward_features(x)
+
+    def score(self, features, label_set: LabelSet) -> np.ndarray:
+        """(N, feature_dim) features x L labels -> (N, L) float32 scores (higher = more likely)."""
+        with torch.inference_mode():
+            features = torch.as_tensor(features, dtype=torch.float32).to(self.device)
+            if not label_set.names:
+                return np.zeros((features.shape[0], 0), dtype=np.float32)
+            scores = self.head.score_prepared(features, label_set.prepared)
+        return scores.float().cpu().numpy()
+
+    def classify_sequences(self, sequences, label_set: LabelSet | None = None) -> np.ndarray:
+        """Raw sequences [(joints (T, M, 25, 3), valid (T, M, 25)), ...] -> (N, L) scores against `label_set`
+        (default: the newest set_labels). Each is normalised with the checkpoint's preprocessing config."""
+        label_set = label_set or self.label_set
+        assert label_set is not None, "call set_labels() before classify_sequences()"
+        windows = np.stack([normalize_sequence(joints, valid, self.preprocess_config, source=f"sequence {i}")
+                            for i, (joints, valid) in enumerate(sequences)]) if sequences else None
+        if windows is None:
+            return np.zeros((0, len(label_set.names)), dtype=np.float32)
+        scores = [self.score(self.encode(windows[start:start + ENCODE_BATCH]), label_set)
+                  for start in range(0, len(windows), ENCODE_BATCH)]
+        return np.concatenate(scores)

@@ -1,0 +1,240 @@
+"""Webcam or video file -> MediaPipe Pose world landmarks (33) -> NTU-25 skeleton frames."""
+
+import logging
+import os
+import threading
+import time
+from collections import deque
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import numpy as np
+
+from core.live.sources.base import Frame, Pacer, Source, SourceError, empty_skeleton
+from core.skeleton.joint_maps import to_ntu25
+
+log = logging.getLogger(__name__)
+
+NUM_LANDMARKS = 33
+FALLBACK_FPS = 30.0  # when a file does not state its frame rate
+
+
+def landmarks_to_skeleton(world: np.ndarray, visibility: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """MediaPipe world landmarks (33, 3) metres (x right, y down, z away) and visibility (33,) ->
+    joints (1, 25, 3) float32 in NTU axes and valid (1, 25) bool."""
+    assert world.shape == (NUM_LANDMARKS, 3), f"MediaPipe world landmarks must be (33, 3), got {world.shape}"
+    joints, valid = to_ntu25(world[None].astype(np.float32), "mediapipe33", confidence=visibility[None])
+    return np.asarray(joints, np.float32), np.asarray(valid, bool)
+
+
+def landmarks_to_image_points(normalised_xy: np.ndarray, image_shape) -> np.ndarray:
+    """MediaPipe image landmarks (33, 2), x and y as fractions of the width and height -> (1, 25, 2) float32
+    pixels per NTU joint, synthesised joints by the same (affine) rules as the 3D ones."""
+    xyz = np.concatenate([normalised_xy, np.zeros((NUM_LANDMARKS, 1), normalised_xy.dtype)], axis=1)
+    ntu, _ = to_ntu25(xyz[None], "mediapipe33")
+    height, width = image_shape[:2]
+    return (-ntu[..., :2] * (width, height)).astype(np.float32)  # to_ntu25 turns x and y round; undo that
+
+
+class _LegacyPose:
+    """mp.solutions.pose with its bundled model (no file to download)."""
+
+    def __init__(self, model_complexity: int):
+        # mediapipe imported on use: importing this module stays light
+        import mediapipe as mp
+
+        self._pose = mp.solutions.pose.Pose(model_complexity=model_complexity, static_image_mode=False)
+
+    def __call__(self, rgb: np.ndarray, timestamp_ms: int):
+        result = self._pose.process(rgb)
+        if result.pose_world_landmarks is None:
+            return None
+        return [(lm.x, lm.y, lm.z, lm.visibility, im.x, im.y)
+                for lm, im in zip(result.pose_world_landmarks.landmark, result.pose_landmarks.landmark)]
+
+    def close(self):
+        self._pose.close()
+
+
+class _TaskPose:
+    """The Tasks PoseLandmarker in VIDEO mode, for a user-supplied .task model file."""
+
+    def __init__(self, model_file: Path):
+        # mediapipe imported on use: importing this module stays light
+        import mediapipe as mp
+        from mediapipe.tasks.python import BaseOptions, vision
+
+        self._mp = mp
+        options = vision.PoseLandmarkerOptions(base_options=BaseOptions(model_asset_path=str(model_file)),
+                                               running_mode=vision.RunningMode.VIDEO, num_poses=1)
+        self._landmarker = vision.PoseLandmarker.create_from_options(options)
+        self._last_ms = -1
+
+    def __call__(self, rgb: np.ndarray, timestamp_ms: int):
+        timestamp_ms = max(timestamp_ms, self._last_ms + 1)  # VIDEO mode needs strictly increasing timestamps
+        self._last_ms = timestamp_ms
+        image = self._mp.Image(image_format=self._mp.ImageFormat.SRGB, data=np.ascontiguousarray(rgb))
+        result = self._landmarker.detect_for_video(image, timestamp_ms)
+        if not result.pose_world_landmarks:
+            return None
+        return [(lm.x, lm.y, lm.z, lm.visibility if lm.visibility is not None else 1.0, im.x, im.y)
+                for lm, im in zip(result.pose_world_landmarks[0], result.pose_landmarks[0])]
+
+    def close(self):
+        self._landmarker.close()
+
+
+POSE_NICENESS = 10  # pose threads yield to the scorer: a late frame costs less than a late result
+
+
+def _lower_this_threads_priority() -> None:
+    """Run the calling thread (and the threads it starts, e.g. MediaPipe's graph) at a lower priority, where the
+    OS has per-thread priorities (Linux); elsewhere, or when refused, leave it."""
+    try:
+        os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), POSE_NICENESS)
+    except (AttributeError, OSError):
+        pass
+
+
+def default_pose_workers() -> int:
+    """Two pose estimators when the machine has two cores or more: MediaPipe releases the GIL while it works,
+    so alternating frames between two of them nearly doubles the frames per second."""
+    return 2 if (os.cpu_count() or 1) >= 2 else 1
+
+
+class MediaPipeSource(Source):
+    """Frames from a camera (int index) or a video file through MediaPipe Pose.
+
+    The image is never mirrored before pose estimation: a mirrored skeleton is a different action.
+    Files: timestamps from the file's fps; with realtime=True frames are paced to that fps and frames that
+    are already late are skipped (counted in dropped_frames). Cameras: time.monotonic() timestamps.
+    pose_workers > 1 runs that many estimators, each on its own thread and every n-th frame (each one tracks
+    the person at fps / n), and returns the frames in order: a frame is grabbed while the one before it is
+    still being estimated.
+    """
+
+    def __init__(self, target: int | str | Path, pose_model: str | Path | None = None, model_complexity: int = 1,
+                 realtime: bool = True, keep_image: bool = True, pose_workers: int | None = None):
+        self.is_live = isinstance(target, int)
+        self.target = target if self.is_live else Path(target)
+        self.name = f"camera {target}" if self.is_live else str(self.target)
+        self.pose_model = Path(pose_model) if pose_model else None
+        self.model_complexity = model_complexity
+        self.realtime = realtime
+        self.keep_image = keep_image
+        self.pose_workers = max(1, pose_workers if pose_workers is not None else default_pose_workers())
+        self.fps = None
+        self._capture = None
+        self._poses: list = []
+        self._threads: list[ThreadPoolExecutor] = []
+        self._pending: deque = deque()  # (future, index, timestamp, captured_at, image), oldest first
+        self._ended = False
+        self._index = 0
+        self._pacer: Pacer | None = None
+
+    def open(self):
+        # cv2 imported on use: importing this module stays light
+        import cv2
+
+        if self.pose_model is not None and not self.pose_model.is_file():
+            raise SourceError(f"pose model not found: {self.pose_model} (give a MediaPipe PoseLandmarker .task file)")
+        if not self.is_live and not self.target.is_file():
+            raise SourceError(f"video file not found: {self.target}")
+        self._capture = cv2.VideoCapture(self.target if self.is_live else str(self.target))
+        if not self._capture.isOpened():
+            self.close()
+            if self.is_live:
+                raise SourceError(f"{self.name} could not be opened (absent, unplugged or used by another program)",
+                                  retryable=True)
+            raise SourceError(f"cannot read video {self.target}: not a video or an unsupported codec")
+        if self.is_live:
+            self._capture.set(cv2.CAP_PROP_BUFFERSIZE, 1)  # keep the newest image, not a queue of old ones
+        fps = float(self._capture.get(cv2.CAP_PROP_FPS) or 0.0)
+        if not np.isfinite(fps) or fps <= 0:
+            log.warning("%s states no frame rate; assuming %.0f fps", self.name, FALLBACK_FPS)
+            fps = FALLBACK_FPS
+        self.fps = fps
+        # One thread per estimator keeps its frames in order; each estimator is built on its own thread so that
+        # MediaPipe's internal threads inherit that thread's lower priority.
+        self._threads = [ThreadPoolExecutor(max_workers=1, thread_name_prefix="pose",
+                                            initializer=_lower_this_threads_priority)
+                         for _ in range(self.pose_workers)]
+        self._poses = [thread.submit(self._new_estimator).result() for thread in self._threads]
+        self._pending.clear()
+        self._ended = False
+        self._index = 0
+        self.dropped_frames = 0
+        self._pacer = Pacer(self.interrupt) if self.realtime and not self.is_live else None
+
+    def _grab(self):
+        """(ok, BGR image, timestamp, captured_at) of the next frame to process, skipping late file frames."""
+        if self._pacer is not None:
+            while self._pacer.lateness(self._index / self.fps) > 1.0 / self.fps and self._capture.grab():
+                self._index += 1  # too late already: skip decoding and pose estimation of this frame
+                self.dropped_frames += 1
+            self._pacer.wait_until(self._index / self.fps)
+        ok, image = self._capture.read()
+        captured_at = time.monotonic()
+        timestamp = captured_at if self.is_live else self._index / self.fps
+        return ok, image, timestamp, captured_at
+
+    def _new_estimator(self):
+        return _TaskPose(self.pose_model) if self.pose_model else _LegacyPose(self.model_complexity)
+
+    def _estimate(self, pose, image: np.ndarray, timestamp: float):
+        """(joints, valid, image points or None, pose ms) of one BGR image, on a pose worker's thread."""
+        # cv2 imported on use: importing this module stays light
+        import cv2
+
+        start = time.perf_counter()
+        rgb = cv2.cvtColor(image, cv2.COLOR_BGR2RGB)
+        landmarks = pose(rgb, int(round(timestamp * 1000)))
+        image_points = None
+        if landmarks is None:
+            joints, valid = empty_skeleton()
+        else:
+            values = np.asarray(landmarks, np.float32)  # (33, 6): world x, y, z, visibility, image x, y (0..1)
+            joints, valid = landmarks_to_skeleton(values[:, :3], values[:, 3])
+            image_points = landmarks_to_image_points(values[:, 4:6], image.shape)
+        return joints, valid, image_points, 1e3 * (time.perf_counter() - start)
+
+    def _submit_next(self) -> bool:
+        """Grab the next image and hand it to its estimator; False at the end of a file."""
+        ok, image, timestamp, captured_at = self._grab()
+        if not ok:
+            if self.is_live:
+                raise SourceError(f"{self.name} stopped delivering images (unplugged?)", retryable=True)
+            if self._index == 0:
+                raise SourceError(f"cannot read video {self.target}: no frame could be decoded")
+            self._ended = True
+            return False
+        worker = self._index % self.pose_workers
+        future = self._threads[worker].submit(self._estimate, self._poses[worker], image, timestamp)
+        self._pending.append((future, self._index, timestamp, captured_at, image))
+        self._index += 1
+        return True
+
+    def read(self) -> Frame | None:
+        assert self._capture is not None, f"{self.name}: read() before open()"
+        while not self._ended and len(self._pending) < self.pose_workers:
+            if not self._submit_next():
+                break
+        if not self._pending:
+            return None
+        future, index, timestamp, captured_at, image = self._pending.popleft()
+        joints, valid, image_points, pose_ms = future.result()
+        return Frame(joints=joints, valid=valid, timestamp=timestamp, index=index, captured_at=captured_at,
+                     image=image if self.keep_image else None, pose_ms=pose_ms,
+                     image_points=image_points if self.keep_image else None)
+
+    def close(self):
+        for thread in self._threads:
+            thread.shutdown(wait=True, cancel_futures=True)  # an estimator must be idle before it is closed
+        self._threads = []
+        self._pending.clear()
+        for pose in self._poses:
+            pose.close()
+        self._poses = []
+        if self._capture is not None:
+            self._capture.release()
+            self._capture = None

@@ -1,0 +1,121 @@
+"""Shared pieces of the skeleton file readers: reading text, parsing numbers with line numbers, building clips."""
+
+import re
+from pathlib import Path
+
+import numpy as np
+
+from core.errors import SkeletonFileError
+from core.skeleton.clip import Clip
+from core.skeleton.joint_maps import to_ntu25
+
+
+def read_lines(path: str | Path) -> list[str]:
+    """The file's lines (CRLF or LF). Raises SkeletonFileError when missing, unreadable, binary or empty."""
+    path = Path(path)
+    try:
+        raw = path.read_bytes()
+    except OSError as error:
+        raise SkeletonFileError(path, f"cannot read: {error.strerror or error}") from error
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as error:
+        line = raw[:error.start].count(b"\n") + 1
+        raise SkeletonFileError(path, "not a text file (invalid UTF-8)", line=line) from error
+    if "\x00" in text:
+        raise SkeletonFileError(path, "not a text file (NUL byte)", line=text[:text.index("\x00")].count("\n") + 1)
+    lines = text.splitlines()
+    if not any(line.strip() for line in lines):
+        raise SkeletonFileError(path, "empty file")
+    return lines
+
+
+def parse_int(path: Path, lines: list[str], row: int, field: str) -> int:
+    """lines[row] as one integer; row is 0-based, errors give it 1-based."""
+    if row >= len(lines):
+        raise SkeletonFileError(path, "file ends early (truncated)", line=row + 1, field=field)
+    text = lines[row].strip()
+    try:
+        return int(text)
+    except ValueError:
+        raise SkeletonFileError(path, f"expected one integer, got {text[:40]!r}", line=row + 1, field=field) from None
+
+
+def parse_rows(path: Path, lines: list[str], row: int, count: int, width: int, field: str) -> np.ndarray:
+    """`count` lines from lines[row] with `width` finite numbers each -> (count, width) float64."""
+    if row + count > len(lines):
+        raise SkeletonFileError(path, f"file ends early (truncated): {count} lines of {field} expected, "
+                                f"{max(len(lines) - row, 0)} present", line=min(row, len(lines)) + 1, field=field)
+    block = lines[row:row + count]
+    tokens = " ".join(block).split()
+    values = None
+    if len(tokens) == count * width:
+        try:
+            values = np.array(tokens, dtype=np.float64).reshape(count, width)
+        except ValueError:
+            values = None
+    if values is None or not np.isfinite(values).all():
+        _raise_first_bad_row(path, block, row, width, field)
+    return values
+
+
+def read_joint_frames(path: Path, joints_per_frame: int, width: int, field: str) -> np.ndarray:
+    """A file of `width` numbers per line and `joints_per_frame` lines per frame, frames concatenated (MSR
+    Action3D, GTU) -> (T, joints_per_frame, width) float64; trailing blank lines are ignored."""
+    lines = read_lines(path)
+    while lines and not lines[-1].strip():
+        lines.pop()
+    if len(lines) % joints_per_frame:
+        raise SkeletonFileError(path, f"{len(lines)} lines is not a whole number of {joints_per_frame}-joint frames "
+                                "(truncated?)", line=len(lines), field="frame")
+    return parse_rows(path, lines, 0, len(lines), width, field).reshape(-1, joints_per_frame, width)
+
+
+def _raise_first_bad_row(path: Path, block: list[str], row: int, width: int, field: str):
+    for offset, text in enumerate(block):
+        tokens = text.split()
+        if len(tokens) != width:
+            raise SkeletonFileError(path, f"expected {width} numbers, got {len(tokens)}", line=row + offset + 1,
+                                    field=field)
+        for column, token in enumerate(tokens):
+            try:
+                value = float(token)
+            except ValueError:
+                raise SkeletonFileError(path, f"value {column + 1} is not a number: {token[:40]!r}",
+                                        line=row + offset + 1, field=field) from None
+            if not np.isfinite(value):
+                raise SkeletonFileError(path, f"value {column + 1} is {token!r}", line=row + offset + 1,
+                                        field=field)
+    raise SkeletonFileError(path, "unparseable block", line=row + 1, field=field)
+
+
+def check_finite(path: Path, values: np.ndarray, field: str, line_of_row=None):
+    """Raise naming the first non-finite entry; line_of_row(i) gives the 1-based line of values[i] when known."""
+    bad = ~np.isfinite(values)
+    if bad.any():
+        first = tuple(int(i) for i in np.argwhere(bad)[0])
+        raise SkeletonFileError(path, f"non-finite value {values[first]} at index {first}",
+                                line=line_of_row(first[0]) if line_of_row else None, field=field)
+
+
+def file_ids(path: Path, pattern: str) -> dict[str, int]:
+    """Named integer groups of `pattern` matched in the file name, {} when it does not match."""
+    match = re.search(pattern, path.name)
+    return {k: int(v) for k, v in match.groupdict().items()} if match else {}
+
+
+def mapped_clip(path: Path, joints: np.ndarray, present: np.ndarray, source_layout: str, **metadata) -> Clip:
+    """One body's source joints (T, J, 3) and per-frame presence (T,) -> a single-body NTU-25 Clip.
+
+    Frames without a body become zeros with valid False; extras record the source layout (see joint_maps).
+    """
+    if len(joints) == 0:
+        raise SkeletonFileError(path, "no frames")
+    if not present.any():
+        raise SkeletonFileError(path, f"all {len(joints)} frames are empty (all-zero joints)")
+    ntu, valid = to_ntu25(joints, source_layout)
+    ntu[~present] = 0.0
+    valid[~present] = False
+    clip = Clip(joints=ntu[:, None], valid=valid[:, None], source=str(path), **metadata)
+    clip.extras["source_layout"] = source_layout
+    return clip

@@ -1,0 +1,148 @@
+"""Encoder pretraining: ST-GCN with cross-entropy on the seen classes; model kept by seen-class validation accuracy."""
+
+import copy
+import logging
+import time
+from dataclasses import dataclass, field
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+from tqdm import tqdm
+
+from core.model.stgcn import STGCN, STGCNConfig
+from core.training.augment import AugmentConfig, augment_batch, mirror
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class PretrainConfig:
+    epochs: int = 40  # small datasets: the encoder overfits well before the paper's 150 epochs
+    batch_size: int = 64
+    learning_rate: float = 5e-3  # Adam, as in the official SMIE pretraining
+    weight_decay: float = 1e-4
+    label_smoothing: float = 0.1  # softer targets generalise better to unseen classes on ~1k clips
+    validation_fraction: float = 0.15  # of each seen class, for model selection only
+    augment: bool = True  # core.training.augment's live-input augmentation during training
+    seed: int = 0
+    threads: int = 0  # torch intra-op threads, 0 = torch's default
+    device: str = ""  # torch device for training; "" = CUDA when present, else CPU
+    mirror: bool = False  # left/right-mirror half of the clips of classes whose names name no side
+    legs_unseen_prob: float = 0.0  # share of clips shown without legs, as a webcam on the upper body sees them
+    extra: dict = field(default_factory=dict)  # free-form, recorded in the checkpoint
+
+
+def batch_rows(num_rows: int, batch_size: int, rng: np.random.Generator | None):
+    """Row indices of each batch: shuffled by rng, or in order without one."""
+    order = rng.permutation(num_rows) if rng is not None else np.arange(num_rows)
+    for start in range(0, num_rows, batch_size):
+        yield order[start:start + batch_size]
+
+
+SIDE_WORDS = ("left", "right", "clockwise")  # a mirrored clip of such a class shows another class
+
+
+def training_device(requested: str = "") -> torch.device:
+    """The device named, or CUDA when present, else CPU."""
+    return torch.device(requested or ("cuda" if torch.cuda.is_available() else "cpu"))
+
+
+def mirrorable_classes(class_names: list[str]) -> np.ndarray:
+    """(C,) bool: the class keeps its name when mirrored left/right (its name names no side or direction)."""
+    return np.array([not any(word in name.lower() for word in SIDE_WORDS) for name in class_names])
+
+
+def mirror_some(batch: torch.Tensor, may_mirror: torch.Tensor, generator: torch.Generator) -> torch.Tensor:
+    """Mirror each clip whose may_mirror flag is set with probability 1/2."""
+    flip = may_mirror & (torch.rand(len(batch), generator=generator) < 0.5).to(may_mirror.device)
+    if not bool(flip.any()):
+        return batch
+    batch = batch.clone()
+    batch[flip] = mirror(batch[flip])
+    return batch
+
+
+@torch.inference_mode()
+def classify(encoder, x: np.ndarray, batch_size: int = 256) -> np.ndarray:
+    """(N,) predicted class of each clip."""
+    encoder.eval()
+    device = next(encoder.parameters()).device
+    out = [encoder(torch.from_numpy(x[rows]).to(device)).argmax(dim=1).cpu().numpy()
+           for rows in batch_rows(len(x), batch_size, None)]
+    return np.concatenate(out) if out else np.zeros(0, dtype=np.int64)
+
+
+@torch.no_grad()
+def recalibrate_batchnorm(encoder, x: np.ndarray, batch_size: int = 64) -> None:
+    """Recompute every BatchNorm's running statistics as exact averages over x (train-mode passes, no update
+    of weights): on small datasets the momentum estimates lag behind the final weights."""
+    norms = [m for m in encoder.modules() if isinstance(m, torch.nn.modules.batchnorm._BatchNorm)]
+    momenta = [m.momentum for m in norms]
+    for m in norms:
+        m.reset_running_stats()
+        m.momentum = None  # cumulative moving average
+    encoder.train()
+    device = next(encoder.parameters()).device
+    for rows in batch_rows(len(x), batch_size, None):
+        encoder(torch.from_numpy(x[rows]).to(device))
+    for m, momentum in zip(norms, momenta):
+        m.momentum = momentum
+    encoder.eval()
+
+
+def pretrain_encoder(train_x: np.ndarray, train_y: np.ndarray, val_x: np.ndarray, val_y: np.ndarray,
+                     num_classes: int, config: PretrainConfig, encoder_config=None, progress: bool = True,
+                     class_names: list[str] | None = None):
+    """Train an ST-GCN classifier; returns (encoder at the best validation epoch, on the CPU; history list of
+    dicts). config.mirror needs class_names (which classes keep their name when mirrored)."""
+    if config.threads:
+        torch.set_num_threads(config.threads)
+    torch.manual_seed(config.seed)
+    rng = np.random.default_rng(config.seed)
+    generator = torch.Generator().manual_seed(config.seed)
+    encoder_config = encoder_config or STGCNConfig()
+    encoder_config.num_classes = num_classes
+    device = training_device(config.device)
+    encoder = STGCN(encoder_config).to(device)
+    if config.mirror and class_names is None:
+        raise ValueError("mirroring needs the class names, to know which classes keep theirs when mirrored")
+    may_mirror = torch.from_numpy(mirrorable_classes(class_names)) if config.mirror else None
+    optimizer = torch.optim.Adam(encoder.parameters(), lr=config.learning_rate, weight_decay=config.weight_decay)
+    steps = config.epochs * max(1, -(-len(train_x) // config.batch_size))
+    schedule = torch.optim.lr_scheduler.CosineAnnealingLR(optimizer, T_max=steps)
+    augment_config = AugmentConfig(legs_unseen_prob=config.legs_unseen_prob)
+    best_state, best_accuracy, history = None, -1.0, []
+    bar = tqdm(range(config.epochs), desc="pretrain", disable=not progress, unit="epoch")
+    for epoch in bar:
+        started = time.perf_counter()
+        encoder.train()
+        losses, correct = [], 0
+        for rows in batch_rows(len(train_x), config.batch_size, rng):
+            batch = torch.from_numpy(train_x[rows]).to(device)
+            target = torch.from_numpy(train_y[rows])
+            if may_mirror is not None:
+                batch = mirror_some(batch, may_mirror[target].to(device), generator)
+            if config.augment:
+                batch = augment_batch(batch, augment_config, generator)
+            target = target.to(device)
+            logits = encoder(batch)
+            loss = F.cross_entropy(logits, target, label_smoothing=config.label_smoothing)
+            optimizer.zero_grad(set_to_none=True)
+            loss.backward()
+            optimizer.step()
+            schedule.step()
+            losses.append(loss.item())
+            correct += int((logits.argmax(dim=1) == target).sum())
+        val_accuracy = float((classify(encoder, val_x) == val_y).mean()) if len(val_x) else float("nan")
+        record = {"epoch": epoch + 1, "loss": float(np.mean(losses)), "train_acc": correct / len(train_x),
+                  "val_acc": val_accuracy, "seconds": time.perf_counter() - started}
+        history.append(record)
+        bar.set_postfix(loss=f"{record['loss']:.3f}", train=f"{record['train_acc']:.2f}", val=f"{val_accuracy:.2f}")
+        if not len(val_x) or val_accuracy >= best_accuracy:  # ties keep the later, better-trained epoch
+            best_accuracy, best_state = val_accuracy, copy.deepcopy(encoder.state_dict())
+    encoder.load_state_dict(best_state)
+    recalibrate_batchnorm(encoder, train_x, config.batch_size)
+    encoder = encoder.cpu()
+    log.info("pretrained: best seen-class validation accuracy %.3f", best_accuracy)
+    return encoder, history

@@ -1,0 +1,118 @@
+"""Zero-shot protocols: which classes are seen (train) and unseen (test), by dataset."""
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+# Unseen class indices (0-based) from the method doc: SynSE splits and the "optimized" random splits.
+NTU60_SYNSE = {"55/5": [10, 11, 19, 26, 56], "48/12": [3, 5, 9, 12, 15, 40, 42, 47, 51, 56, 58, 59]}
+NTU120_SYNSE = {
+    "110/10": [4, 13, 37, 43, 49, 65, 88, 95, 99, 106],
+    "96/24": [5, 9, 11, 16, 18, 20, 22, 29, 35, 39, 45, 49, 59, 68, 70, 81, 84, 87, 93, 94, 104, 113, 114, 119],
+}
+NTU60_OPTIMIZED = [[4, 19, 31, 47, 51], [12, 29, 32, 44, 59], [7, 20, 28, 39, 58]]
+NTU120_OPTIMIZED = [
+    [3, 18, 26, 38, 41, 60, 87, 99, 102, 110],
+    [5, 12, 14, 15, 17, 42, 67, 82, 100, 119],
+    [6, 20, 27, 33, 42, 55, 71, 97, 104, 118],
+]
+PKU_OPTIMIZED = [[1, 9, 20, 34, 50], [3, 14, 29, 31, 49], [2, 15, 39, 41, 43]]
+UTD_MHAD_SPLITS = {"ru5": "rs22", "ru9": "rs18", "ru13": "rs14"}  # unseen file -> its seen complement
+
+
+@dataclass(frozen=True)
+class Split:
+    """A zero-shot split of one class list: seen classes train, unseen classes are only named at test time."""
+
+    name: str
+    class_names: tuple[str, ...]
+    unseen: tuple[int, ...]
+
+    def __post_init__(self):
+        num_classes = len(self.class_names)
+        bad = [i for i in self.unseen if not 0 <= i < num_classes]
+        if bad:
+            raise ValueError(f"split {self.name}: unseen indices {bad} outside 0..{num_classes - 1}")
+        if len(set(self.unseen)) != len(self.unseen) or not self.unseen:
+            raise ValueError(f"split {self.name}: unseen indices must be distinct and non-empty")
+
+    @property
+    def seen(self) -> tuple[int, ...]:
+        unseen = set(self.unseen)
+        return tuple(i for i in range(len(self.class_names)) if i not in unseen)
+
+    @property
+    def seen_names(self) -> list[str]:
+        return [self.class_names[i] for i in self.seen]
+
+    @property
+    def unseen_names(self) -> list[str]:
+        return [self.class_names[i] for i in self.unseen]
+
+
+def ntu_split(class_names: list[str], protocol: str, which: str | int) -> Split:
+    """NTU-60/120 split: protocol "synse" with which="55/5" etc., or "optimized" with which=0..2."""
+    table = {
+        (60, "synse"): NTU60_SYNSE, (120, "synse"): NTU120_SYNSE,
+        (60, "optimized"): dict(enumerate(NTU60_OPTIMIZED)), (120, "optimized"): dict(enumerate(NTU120_OPTIMIZED)),
+    }.get((len(class_names), protocol))
+    if table is None or which not in table:
+        raise ValueError(f"no NTU split {protocol}/{which} for {len(class_names)} classes")
+    return Split(f"ntu{len(class_names)}-{protocol}-{which}", tuple(class_names), tuple(table[which]))
+
+
+def pku_split(class_names: list[str], which: int) -> Split:
+    """PKU-MMD optimized split 0..2 over its 51 classes (alphabetical order, as in SMIE's descriptions)."""
+    if len(class_names) != 51:
+        raise ValueError(f"PKU-MMD has 51 classes, got {len(class_names)}")
+    return Split(f"pku-optimized-{which}", tuple(class_names), tuple(PKU_OPTIMIZED[which]))
+
+
+def utd_mhad_split(class_names: list[str], name: str, splits_dir: Path) -> Split:
+    """UTD-MHAD split ru5 / ru9 / ru13 read from the shared splits folder; checks the seen file is its complement."""
+    if name not in UTD_MHAD_SPLITS:
+        raise ValueError(f"unknown UTD-MHAD split {name!r}; known: {sorted(UTD_MHAD_SPLITS)}")
+    unseen = [int(i) for i in np.load(Path(splits_dir) / f"{name}.npy")]
+    seen = {int(i) for i in np.load(Path(splits_dir) / f"{UTD_MHAD_SPLITS[name]}.npy")}
+    if seen & set(unseen) or len(seen) + len(unseen) != len(class_names):
+        raise ValueError(f"{splits_dir}: {name} and {UTD_MHAD_SPLITS[name]} do not partition {len(class_names)} classes")
+    return Split(f"utd_mhad-{name}", tuple(class_names), tuple(unseen))
+
+
+def holdout_split(class_names: list[str], unseen_names: list[str], name: str = "holdout") -> Split:
+    """Hold out these class names (case-insensitive); unknown names are an error listing the known ones."""
+    lookup = {c.strip().lower(): i for i, c in enumerate(class_names)}
+    missing = [n for n in unseen_names if n.strip().lower() not in lookup]
+    if missing:
+        raise ValueError(f"unknown class names {missing}; known: {list(class_names)}")
+    return Split(name, tuple(class_names), tuple(lookup[n.strip().lower()] for n in unseen_names))
+
+
+# UTD-MHAD classes that the other shared datasets (MSR Action3D, UTKinect, GTU, NTU samples) contain by name or
+# by meaning, with the classes that cover each. A split whose unseen classes include one of these trains on none
+# of its covering classes; the pooled setting tests zero-shot on the UTD-MHAD classes no other dataset covers.
+UTD_COVERED_BY_POOL = {
+    "right arm swipe to the left": ("horizontal arm wave",),
+    "right arm swipe to the right": ("horizontal arm wave",),
+    "right hand wave": ("wave the right hand", "wave the left hand", "high arm wave", "wave hands"),
+    "two hand front clap": ("hand clap", "clap hands", "sit and clap hands"),
+    "right arm throw": ("high throw", "throw"),
+    "right hand draw x": ("draw x",),
+    "right hand draw circle (clockwise)": ("draw circle",),
+    "right hand draw circle (counter clockwise)": ("draw circle",),
+    "front boxing": ("forward punch", "side-boxing", "punching/slapping other person"),
+    "baseball swing from right": ("golf swing",),
+    "tennis right hand forehand swing": ("tennis swing",),
+    "tennis serve": ("tennis serve",),
+    "two hand push": ("push",),
+    "right hand knock on door": ("hammer",),
+    "right hand catch an object": ("hand catch",),
+    "right hand pick up and throw": ("pick up & throw",),
+    "jogging in place": ("jogging",),
+    "walking in place": ("walk",),
+    "sit to stand": ("stand up", "sit down on a chair and stand up"),
+    "stand to sit": ("sit down", "sit down on a chair and stand up"),
+    "forward lunge (left foot forward)": ("step forward with the right and left foot",),
+    "squat (two arms stretch out)": ("crouch down",),
+}
