@@ -4,6 +4,8 @@ from pathlib import Path
 
 import numpy as np
 
+from core.readers.ntu_writer import write_ntu_skeleton
+from core.skeleton.clip import Clip
 from core.skeleton.joint_maps import SOURCE_JOINT_NAMES, direct_map
 from core.skeleton.layouts import NTU25
 
@@ -77,3 +79,47 @@ def write_utkinect_text(path: Path, frame_numbers, ntu_joints: np.ndarray):
 def write_gtu_text(path: Path, ntu_joints: np.ndarray):
     rows = [f"{x:.6g} {y:.6g} {z:.6g}" for frame in ntu_joints for (x, y, z) in frame]
     Path(path).write_bytes(("\r\n".join(rows) + "\r\n").encode())
+
+
+# A waving person, for the app and live tests.
+J = NTU25.index
+FPS = 30.0
+WAVING = ("WristRight", "HandRight", "HandTipRight", "ThumbRight")
+
+
+def standing_pose() -> np.ndarray:
+    """(25, 3) an upright body facing the sensor 3 m away, NTU axes (X to the sensor's left, Y up)."""
+    heights = {"SpineBase": 0.0, "SpineMid": 0.3, "SpineShoulder": 0.5, "Neck": 0.6, "Head": 0.72,
+               "HipLeft": -0.05, "HipRight": -0.05, "KneeLeft": -0.5, "KneeRight": -0.5, "AnkleLeft": -0.9,
+               "AnkleRight": -0.9, "FootLeft": -0.95, "FootRight": -0.95, "ShoulderLeft": 0.5,
+               "ShoulderRight": 0.5, "ElbowLeft": 0.25, "ElbowRight": 0.25, "WristLeft": 0.0, "WristRight": 0.0,
+               "HandLeft": -0.05, "HandRight": -0.05, "HandTipLeft": -0.12, "HandTipRight": -0.12,
+               "ThumbLeft": -0.06, "ThumbRight": -0.06}
+    sideways = {"Shoulder": 0.2, "Elbow": 0.25, "Wrist": 0.28, "Hand": 0.29, "HandTip": 0.3, "Thumb": 0.27,
+                "Hip": 0.1, "Knee": 0.1, "Ankle": 0.1, "Foot": 0.1}
+    pose = np.zeros((25, 3), np.float32)
+    pose[:, 2] = 3.0
+    for name, height in heights.items():
+        pose[J[name], 1] = height
+    for part, offset in sideways.items():
+        pose[J[part + "Left"], 0] = -offset  # the person's left is the sensor's right: negative X
+        pose[J[part + "Right"], 0] = offset
+    return pose
+
+
+def waving_clip(seconds: float = 4.0, seed: int = 0):
+    """A core Clip: one person raising and lowering the right hand twice a second, with sensor-like jitter."""
+    rng = np.random.default_rng(seed)
+    T = int(seconds * FPS)
+    joints = np.repeat(standing_pose()[None, None], T, axis=0)  # (T, 1, 25, 3)
+    phase = np.sin(2 * np.pi * 2.0 * np.arange(T) / FPS)
+    for name in WAVING:
+        joints[:, 0, J[name], 1] += 0.35 + 0.25 * phase
+        joints[:, 0, J[name], 0] += 0.1 * phase
+    joints += rng.normal(0, 0.004, joints.shape).astype(np.float32)
+    return Clip(joints=joints, valid=np.ones(joints.shape[:3], bool), fps=FPS, source="waving")
+
+
+def write_waving_skeleton(path, seconds: float = 4.0):
+    write_ntu_skeleton(path, waving_clip(seconds))
+    return path

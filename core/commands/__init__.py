@@ -1,4 +1,7 @@
-"""Sub-commands of the `smie` command line, and the argument types several of them share."""
+"""Sub-commands of the `smie` command line, and the argument types several of them share.
+
+May import every package of core; each command imports torch-heavy modules inside run(), so `smie --help` stays
+fast."""
 
 import argparse
 

@@ -5,7 +5,13 @@ import pytest
 import torch
 
 from core.training.pretrain import PretrainConfig, classify, pretrain_encoder
-from core.training.train_head import METHODS, HeadTrainConfig, extract_features, score, train_head
+from core.training.train_head import (
+    METHODS,
+    HeadTrainConfig,
+    extract_features,
+    score,
+    train_head,
+)
 from core.training.training_data import TrainingArrays, pool, stratified_holdout
 
 

@@ -5,7 +5,12 @@ import pytest
 from io_fixtures import STANDING_POSE, to_source_order
 
 from core.skeleton import joint_maps
-from core.skeleton.joint_maps import SOURCE_JOINT_NAMES, direct_map, real_joint_mask, to_ntu25
+from core.skeleton.joint_maps import (
+    SOURCE_JOINT_NAMES,
+    direct_map,
+    real_joint_mask,
+    to_ntu25,
+)
 from core.skeleton.layouts import NTU25
 
 J = NTU25.index
@@ -213,7 +218,10 @@ def test_fitted_constants_match_the_table(shared_data):
 def test_mediapipe_on_real_video_matches_kinect_proportions_and_sides(shared_data):
     """MediaPipe on two webcam_arms clips (about 6 s): the mapped skeleton has Kinect v2 proportions, and in
     "wave the right hand" (the subject's right hand, on the image's left) NTU's HandRight is the one that moves."""
-    from core.readers.joint_map_calibration import length_ratio, mediapipe_video_landmarks
+    from core.readers.joint_map_calibration import (
+        length_ratio,
+        mediapipe_video_landmarks,
+    )
 
     videos = [shared_data / "webcam_arms" / name for name in ("PS7A2P1T1.avi", "PS7A1P1T1.avi")]
     wave_world, wave_visibility = mediapipe_video_landmarks(videos[:1])

@@ -4,11 +4,23 @@ import numpy as np
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from io_fixtures import moving_body, write_gtu_text, write_msr_text, write_ntu_text, write_utd_mat, write_utkinect_text
+from io_fixtures import (
+    moving_body,
+    write_gtu_text,
+    write_msr_text,
+    write_ntu_text,
+    write_utd_mat,
+    write_utkinect_text,
+)
 
 from core.errors import SkeletonFileError
 from core.readers.gtu import read_gtu
-from core.readers.kinect_v1 import read_msr_action3d, read_utd_mhad, read_utkinect, read_utkinect_labels
+from core.readers.kinect_v1 import (
+    read_msr_action3d,
+    read_utd_mhad,
+    read_utkinect,
+    read_utkinect_labels,
+)
 from core.readers.ntu import read_ntu_skeleton
 from core.skeleton.clip import Clip
 

@@ -151,7 +151,12 @@ def test_save_refuses_inconsistent_or_inference_only_models(tmp_path):
 
 @pytest.mark.parametrize("kind", ["devise", "relationnet"])
 def test_baseline_heads_round_trip(kind, tmp_path):
-    from core.model.baselines import DeViSE, DeViSEConfig, RelationNet, RelationNetConfig
+    from core.model.baselines import (
+        DeViSE,
+        DeViSEConfig,
+        RelationNet,
+        RelationNetConfig,
+    )
 
     encoder, _ = make_model()
     torch.manual_seed(1)

@@ -12,12 +12,23 @@ import pytest
 from io_fixtures import moving_body
 
 from core.cli import main
-from core.clips.clip_folder import STATUS_OK, STATUS_RECORDING, ClipFolder, open_clip_folder
-from core.clips.recording import FrameResampler, Recorder, RecorderConfig, record_source, resample_sequence
+from core.clips.clip_folder import (
+    STATUS_OK,
+    STATUS_RECORDING,
+    ClipFolder,
+    open_clip_folder,
+)
+from core.clips.recording import (
+    FrameResampler,
+    Recorder,
+    RecorderConfig,
+    record_source,
+    resample_sequence,
+)
 from core.live.sources.replay import ReplaySource, save_recording
 from core.readers.ntu import read_ntu_skeleton
 
-PROJECT_ROOT = Path(__file__).resolve().parent.parent
+PROJECT_ROOT = Path(__file__).resolve().parents[2]
 ALL_VALID = np.ones((1, 25), bool)
 
 

@@ -5,7 +5,13 @@ import logging
 import numpy as np
 import pytest
 
-from core.model.text import DEFAULT_TEXT_MODEL, PROMPT_TEMPLATES, TextEncoder, TextModelError, embed_labels
+from core.model.text import (
+    DEFAULT_TEXT_MODEL,
+    PROMPT_TEMPLATES,
+    TextEncoder,
+    TextModelError,
+    embed_labels,
+)
 from core.readers.labels import LabelSpec, merge_duplicate_labels
 
 

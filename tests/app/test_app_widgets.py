@@ -2,8 +2,8 @@
 
 import numpy as np
 import pytest
+from io_fixtures import standing_pose
 from PyQt6.QtCore import Qt
-from test_app_support import settings_file, standing_pose  # noqa: F401 (fixture)
 
 from app.settings import AppSettings, load_settings, open_store, save_settings
 from app.widgets.attention_view import AttentionView

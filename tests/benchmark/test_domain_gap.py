@@ -9,7 +9,12 @@ import numpy as np
 import pytest
 from io_fixtures import STANDING_POSE
 
-from core.benchmark.domain_gap import SkeletonSequence, bone_lengths, noise_residuals, source_statistics
+from core.benchmark.domain_gap import (
+    SkeletonSequence,
+    bone_lengths,
+    noise_residuals,
+    source_statistics,
+)
 from core.skeleton.layouts import NTU25
 
 J = NTU25.index

@@ -2,7 +2,13 @@
 
 import pytest
 
-from core.readers.label_presets import describe, load_preset, lookup_key, preset_names, read_label_file
+from core.readers.label_presets import (
+    describe,
+    load_preset,
+    lookup_key,
+    preset_names,
+    read_label_file,
+)
 from core.readers.labels import LabelSpec
 
 EXPECTED_SIZES = {"ntu60": 60, "ntu120": 120, "pku_mmd": 51, "utd_mhad": 27, "msr_action3d": 20, "utkinect": 10,

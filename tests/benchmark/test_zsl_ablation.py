@@ -5,9 +5,19 @@ import json
 import numpy as np
 import pytest
 
-from core.benchmark.zsl_ablation import ABLATION_STEPS, COMPARED_METHODS, ablation_configs, row_label
+from core.benchmark.zsl_ablation import (
+    ABLATION_STEPS,
+    COMPARED_METHODS,
+    ablation_configs,
+    row_label,
+)
 from core.benchmark.zsl_bench import _z_scored, run_split, summarise
-from core.benchmark.zsl_runs import BenchConfig, encoder_cache_key, pretrained_encoder, seen_training_set
+from core.benchmark.zsl_runs import (
+    BenchConfig,
+    encoder_cache_key,
+    pretrained_encoder,
+    seen_training_set,
+)
 from core.commands.bench_zsl import merge_summaries
 from core.training.protocols import Split
 from core.training.training_data import TrainingArrays

@@ -5,7 +5,12 @@ import pytest
 from io_fixtures import moving_body, write_msr_text, write_utd_mat, write_utkinect_text
 
 from core.errors import SkeletonFileError
-from core.readers.kinect_v1 import read_msr_action3d, read_utd_mhad, read_utkinect, read_utkinect_labels
+from core.readers.kinect_v1 import (
+    read_msr_action3d,
+    read_utd_mhad,
+    read_utkinect,
+    read_utkinect_labels,
+)
 from core.skeleton.joint_maps import real_joint_mask
 
 REAL = real_joint_mask("kinect_v1_sdk20")

@@ -37,16 +37,25 @@ def test_only_the_last_blocks_train_and_frozen_ones_keep_their_statistics():
 
 
 def test_finetuning_moves_the_last_blocks_and_head_on_copies_and_lowers_the_loss():
+    threads = torch.get_num_threads()
+    torch.set_num_threads(2)  # the loss curve depends on the thread count other tests leave behind
+    try:
+        _finetune_and_check()
+    finally:
+        torch.set_num_threads(threads)
+
+
+def _finetune_and_check():
     encoder = _encoder()
     x, labels = _two_classes()
     text = np.random.default_rng(1).normal(size=(2, 384)).astype(np.float32)
     head = SMIEHead(SMIEConfig()).eval()
     before_encoder = {k: v.clone() for k, v in encoder.state_dict().items()}
     before_head = {k: v.clone() for k, v in head.state_dict().items()}
-    config = FinetuneConfig(blocks=2, epochs=12, batch_size=8, encoder_lr=1e-3, head_lr=1e-3, augment=False,
+    config = FinetuneConfig(blocks=2, epochs=12, batch_size=8, encoder_lr=3e-3, head_lr=3e-3, augment=False,
                             device="cpu")
     tuned_encoder, tuned_head, history = finetune(encoder, head, x, labels, text, config, progress=False)
-    assert len(history) == 12 and history[-1] < history[0]
+    assert len(history) == 12 and np.mean(history[-3:]) < history[0], history
     for name, value in encoder.state_dict().items():
         assert torch.equal(value, before_encoder[name]), f"the original encoder changed: {name}"
     assert all(torch.equal(v, before_head[k]) for k, v in head.state_dict().items()), "the original head changed"

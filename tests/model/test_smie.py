@@ -6,7 +6,14 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from core.model.smie import SMIEConfig, SMIEHead, jsd_mutual_information, mask_keyframes, negative_pairs, smie_loss
+from core.model.smie import (
+    SMIEConfig,
+    SMIEHead,
+    jsd_mutual_information,
+    mask_keyframes,
+    negative_pairs,
+    smie_loss,
+)
 from core.skeleton.motion import motion_attention
 
 

@@ -18,7 +18,7 @@ from core.live.sources.mediapipe_pose import MediaPipeSource
 from core.live.sources.replay import ReplaySource, save_recording
 from core.skeleton.clip import Clip
 
-PROJECT_ROOT = Path(__file__).resolve().parent.parent
+PROJECT_ROOT = Path(__file__).resolve().parents[2]
 LABELS = ["wave hand", "clap", "jump"]
 
 

@@ -7,7 +7,6 @@ import numpy as np
 import pytest
 from PyQt6.QtCore import Qt, QTimer
 from PyQt6.QtGui import QImage
-from test_app_support import model_dir, settings_file, waving_file  # noqa: F401 (fixtures)
 
 from app.main import main
 from app.main_window import MainWindow

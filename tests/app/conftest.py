@@ -1,0 +1,24 @@
+"""Fixtures of the app tests: a random model, a written .skeleton clip, temporary settings."""
+
+import pytest
+from io_fixtures import write_waving_skeleton
+
+from core.commands.bench_pipeline import save_random_model
+
+
+@pytest.fixture(scope="session")
+def model_dir(tmp_path_factory):
+    """A randomly initialised ST-GCN + SMIE head saved with core.model.checkpoint (real weights, untrained)."""
+    return save_random_model(tmp_path_factory.mktemp("app_model"))
+
+
+@pytest.fixture(scope="session")
+def waving_file(tmp_path_factory):
+    """8 s of waving as an NTU .skeleton file: long enough to measure while it replays at its recorded pace."""
+    return write_waving_skeleton(tmp_path_factory.mktemp("clips") / "S001C001P001R001A023.skeleton", seconds=8.0)
+
+
+@pytest.fixture
+def settings_file(tmp_path):
+    """An INI file for QSettings, so no test touches the user's settings."""
+    return tmp_path / "smie-live-test.ini"
