@@ -24,7 +24,7 @@ ALLOWED = {
     "core.benchmark": {"core.skeleton", "core.readers", "core.model", "core.training", "core.live", "core.clips"},
     "core.commands": {"core.skeleton", "core.readers", "core.model", "core.training", "core.live", "core.clips",
                       "core.benchmark"},
-    "app": {"core.skeleton", "core.readers", "core.model", "core.live", "core.clips", "core.commands"},
+    "app": {"core.skeleton", "core.readers", "core.model", "core.live", "core.clips"},
 }
 LOOSE = {"core", "core.cli", "core.__main__", "core.errors", "core.paths", "core.metrics"}
 

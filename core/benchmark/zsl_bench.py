@@ -10,7 +10,7 @@ from core.benchmark.zsl_selection import select_text_mode
 from core.metrics import zsl_metrics
 from core.readers.datasets import other_datasets
 from core.training.experiment import load_pooled
-from core.training.protocols import UTD_COVERED_BY_POOL, Split
+from core.training.protocols import UTD_COVERED_BY_POOL, Split, utd_pool_datasets
 from core.training.training_data import load_arrays, pool
 
 log = logging.getLogger(__name__)
@@ -79,7 +79,7 @@ def markdown_table(summary: dict, splits: list[str]) -> str:
 
 def run_pooled(seed: int, config: BenchConfig, text_encoder, progress: bool = True) -> dict:
     """Pretrain on every class of the pooled datasets; test zero-shot on the UTD-MHAD classes none contains."""
-    pooled = load_pooled(list(other_datasets("utd_mhad")))
+    pooled = load_pooled(utd_pool_datasets(other_datasets("utd_mhad")))
     target = load_arrays("utd_mhad")
     unseen_names = [n for n in target.class_names if n not in UTD_COVERED_BY_POOL]
     test = target.restrict_classes(unseen_names)

@@ -8,7 +8,7 @@ from core.model.streams import STREAMS
 from core.model.text import PROMPT_TEMPLATES, TextEncoder
 from core.paths import data_root
 from core.readers.datasets import load_dataset, other_datasets
-from core.training.protocols import utd_mhad_split
+from core.training.protocols import utd_mhad_split, utd_pool_datasets
 from core.training.training_data import load_arrays
 
 
@@ -150,7 +150,7 @@ def run(args) -> int:
         # pulls in torch: imported on use so `smie --help` stays fast
         from core.training.experiment import load_pooled
 
-        pool_arrays = load_pooled(list(other_datasets(args.dataset)))
+        pool_arrays = load_pooled(utd_pool_datasets(other_datasets(args.dataset)))
     seeds = range(config.first_seed, config.first_seed + config.seeds)
     if rows is not None:
         # pulls in torch: imported on use so `smie --help` stays fast

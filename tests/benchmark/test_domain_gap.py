@@ -15,6 +15,9 @@ from core.benchmark.domain_gap import (
     noise_residuals,
     source_statistics,
 )
+from core.live.sources.replay import save_recording
+from core.readers.datasets import dataset_names, joint_source
+from core.skeleton.joint_maps import SOURCE_JOINT_NAMES
 from core.skeleton.layouts import NTU25
 
 J = NTU25.index
@@ -76,8 +79,6 @@ def _smie(args, data_root):
 
 
 def test_command_measures_a_folder_of_recordings(tmp_path):
-    from core.live.sources.replay import save_recording
-
     folder = tmp_path / "clips"
     folder.mkdir()
     for seed in range(2):
@@ -120,7 +121,4 @@ def test_kinect_datasets_match_where_the_webcam_map_was_fitted(shared_data):
 
 
 def test_every_dataset_names_the_joint_layout_of_its_files():
-    from core.readers.datasets import dataset_names, joint_source
-    from core.skeleton.joint_maps import SOURCE_JOINT_NAMES
-
     assert {joint_source(name) for name in dataset_names()} <= set(SOURCE_JOINT_NAMES)

@@ -18,7 +18,12 @@ from core.benchmark.zsl_runs import (
     pretrained_encoder,
     seen_training_set,
 )
+from core.cli import main
 from core.commands.bench_zsl import merge_summaries
+from core.model.text import PROMPT_TEMPLATES, TextEncoder, embed_labels
+from core.readers.labels import LabelSpec
+from core.training.class_text import train_and_test_text
+from core.training.pretrain import PretrainConfig
 from core.training.protocols import Split
 from core.training.training_data import TrainingArrays
 
@@ -72,8 +77,6 @@ def test_merge_summaries_pools_the_seeds_of_several_runs(tmp_path):
 
 
 def test_an_encoder_override_is_trained_cached_and_reloaded_with_its_architecture(tmp_path, monkeypatch):
-    from core.training.pretrain import PretrainConfig
-
     monkeypatch.setenv("SMIE_CACHE", str(tmp_path))
     names = ["a", "b"]
     train = _arrays(names, per_class=4)
@@ -99,8 +102,6 @@ def test_z_scoring_keeps_each_clips_ranking_and_removes_the_heads_scale():
 
 
 def test_several_streams_train_one_encoder_each_and_report_members_and_their_mean(tmp_path, monkeypatch):
-    from core.model.text import TextEncoder
-
     monkeypatch.setenv("SMIE_CACHE", str(tmp_path))
     names = ["walking in place", "two hand push", "right hand wave", "squat (two arms stretch out)"]
     arrays = _arrays(names, per_class=6)
@@ -122,8 +123,6 @@ def test_several_streams_train_one_encoder_each_and_report_members_and_their_mea
 
 
 def test_bench_zsl_names_a_bad_stream_or_block_count_before_reading_any_data(capsys, monkeypatch, tmp_path):
-    from core.cli import main
-
     monkeypatch.setenv("SMIE_DATA", str(tmp_path / "nowhere"))
     assert main(["bench-zsl", "--streams", "joint,depth"]) == 2
     assert "--streams 'joint,depth': give one or more of joint, bone, motion" in capsys.readouterr().out
@@ -134,10 +133,6 @@ def test_bench_zsl_names_a_bad_stream_or_block_count_before_reading_any_data(cap
 
 
 def test_prompt_templates_reach_the_training_and_test_text(tmp_path, monkeypatch):
-    from core.model.text import PROMPT_TEMPLATES, TextEncoder, embed_labels
-    from core.readers.labels import LabelSpec
-    from core.training.class_text import train_and_test_text
-
     monkeypatch.setenv("SMIE_CACHE", str(tmp_path))
     encoder = TextEncoder()
     seen, unseen = ["two hand push", "right hand wave"], ["walking in place"]
@@ -162,8 +157,6 @@ def test_a_setting_added_later_keeps_earlier_cache_keys_at_its_old_value():
     import hashlib
     import json
     from dataclasses import asdict
-
-    from core.training.pretrain import PretrainConfig
 
     config = PretrainConfig(epochs=25)
     settings = {k: v for k, v in asdict(config).items() if k not in ("device", "threads", "legs_unseen_prob")}

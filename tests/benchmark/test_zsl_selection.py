@@ -6,6 +6,7 @@ import pytest
 from core.benchmark.zsl_bench import run_split
 from core.benchmark.zsl_runs import BenchConfig
 from core.benchmark.zsl_selection import pseudo_unseen_split, select_text_mode
+from core.model.text import TextEncoder
 from core.training.class_text import TEXT_MODES
 from core.training.protocols import Split
 from core.training.training_data import TrainingArrays
@@ -34,8 +35,6 @@ def test_pseudo_unseen_classes_are_a_seeded_part_of_the_seen_ones():
 
 
 def test_selection_trains_on_seen_classes_only_and_reports_its_choice(tmp_path, monkeypatch):
-    from core.model.text import TextEncoder
-
     monkeypatch.setenv("SMIE_CACHE", str(tmp_path))
     split = Split("s", tuple(NAMES), (0, 1))
     config = BenchConfig(methods=("smie",), pretrain={"epochs": 1, "device": "cpu"},

@@ -7,9 +7,10 @@ import pytest
 import torch
 
 from core.live.recognizer import LabelSet, Recognizer
-from core.model.checkpoint import ModelMetadata, save_model
+from core.model.checkpoint import ModelMetadata, load_model, save_model
 from core.model.smie import SMIEConfig, SMIEHead
 from core.model.stgcn import STGCN, STGCNConfig
+from core.model.text import TextModelError
 from core.readers.labels import LabelSpec
 from core.skeleton.preprocess import PreprocessConfig, normalize_sequence
 
@@ -84,8 +85,6 @@ def test_label_sets_are_versioned_and_merge_duplicates(recognizer):
 
 
 def test_encode_is_the_checkpoint_encoder(recognizer, model_dir):
-    from core.model.checkpoint import load_model
-
     windows = np.stack([normalize_sequence(*synthetic_sequence(seed=s), recognizer.preprocess_config)
                         for s in range(3)])
     windows[1, ..., 1] = 0.0  # the second body absent, as in most live windows
@@ -106,8 +105,6 @@ def test_checkpoint_settings_are_used(recognizer):
 
 
 def test_unavailable_text_model_fails_at_load(tmp_path, monkeypatch):
-    from core.model.text import TextModelError
-
     monkeypatch.setenv("SMIE_CACHE", str(tmp_path / "cache"))
     torch.manual_seed(0)
     metadata = ModelMetadata(text_model="no-such-user/no-such-model", text_dim=384)

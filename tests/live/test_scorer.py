@@ -9,8 +9,11 @@ import time
 import numpy as np
 import pytest
 
+from core.commands.bench_pipeline import save_random_model
+from core.live.recognizer import Recognizer
 from core.live.ring_buffer import RingBuffer
 from core.live.scorer import LiveResult, LiveScorer, ScorerConfig, softmax
+from core.skeleton.preprocess import normalize_sequence
 
 FPS = 30.0
 VOCABULARY = ["wave hand", "clap", "jump", "sit down", "stand up", "kick", "punch", "drink water", "bow",
@@ -20,9 +23,6 @@ VOCABULARY = ["wave hand", "clap", "jump", "sit down", "stand up", "kick", "punc
 
 @pytest.fixture(scope="module")
 def recognizer(tmp_path_factory):
-    from core.commands.bench_pipeline import save_random_model
-    from core.live.recognizer import Recognizer
-
     model_dir = save_random_model(tmp_path_factory.mktemp("model"))
     return Recognizer.load(model_dir, "cpu")
 
@@ -73,8 +73,6 @@ def test_result_has_every_field_and_matches_the_model(recognizer):
     assert result.coverage == 1.0 and result.e2e_ms > 0
     assert min(result.preprocess_ms, result.encode_ms, result.score_ms) > 0
     # Same numbers as training-time preprocessing followed by the recognizer itself.
-    from core.skeleton.preprocess import normalize_sequence
-
     x = normalize_sequence(window.joints, window.valid, recognizer.preprocess_config)
     expected = recognizer.score(recognizer.encode(x[None]), scorer.label_set)[0]
     np.testing.assert_allclose([result.scores[name] for name in result.labels], expected, rtol=1e-5, atol=1e-6)

@@ -6,6 +6,12 @@ from dataclasses import asdict
 import pytest
 import torch
 
+from core.model.baselines import (
+    DeViSE,
+    DeViSEConfig,
+    RelationNet,
+    RelationNetConfig,
+)
 from core.model.checkpoint import (
     METADATA_FILE,
     WEIGHTS_FILE,
@@ -151,13 +157,6 @@ def test_save_refuses_inconsistent_or_inference_only_models(tmp_path):
 
 @pytest.mark.parametrize("kind", ["devise", "relationnet"])
 def test_baseline_heads_round_trip(kind, tmp_path):
-    from core.model.baselines import (
-        DeViSE,
-        DeViSEConfig,
-        RelationNet,
-        RelationNetConfig,
-    )
-
     encoder, _ = make_model()
     torch.manual_seed(1)
     head = DeViSE(DeViSEConfig()) if kind == "devise" else RelationNet(RelationNetConfig(loss="bce"))

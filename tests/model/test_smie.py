@@ -6,6 +6,7 @@ import pytest
 import torch
 import torch.nn.functional as F
 
+from core.cli import main
 from core.model.smie import (
     SMIEConfig,
     SMIEHead,
@@ -151,8 +152,6 @@ def test_head_learns_separable_classes(negatives):
 
 def test_bench_scorer_command_prints_the_promised_json(capsys):
     import json
-
-    from core.cli import main
 
     assert main(["bench-scorer", "--json", "--labels", "7", "--repeats", "3"]) == 0
     result = json.loads(capsys.readouterr().out)

@@ -6,8 +6,10 @@ from dataclasses import asdict
 import pytest
 import torch
 
+from core.cli import main
 from core.model.stgcn import STGCN, STGCNConfig
 from core.model.stgcn_fused import FusedSTGCN, fuse_for_inference
+from core.model.streams import stream
 
 ATOL = 1e-4
 
@@ -141,8 +143,6 @@ def test_fused_copy_of_a_shorter_temporal_kernel_matches_the_reference(temporal_
 
 @pytest.mark.parametrize("input_stream", ["bone", "motion"])
 def test_an_encoder_reads_its_input_stream_itself_and_its_fused_copy_agrees(input_stream):
-    from core.model.streams import stream
-
     model = _randomized_model(input_stream=input_stream)
     as_joints = _randomized_model()
     as_joints.load_state_dict(model.state_dict())
@@ -206,8 +206,6 @@ def test_packed_and_unpacked_inference_copies_agree():
 
 
 def test_bench_encoder_command_prints_the_promised_json(capsys):
-    from core.cli import main
-
     assert main(["bench-encoder", "--json", "--repeats", "2"]) == 0
     result = json.loads(capsys.readouterr().out)
     assert set(result["ms_per_window"]) == {"p50", "p95"}
@@ -217,8 +215,6 @@ def test_bench_encoder_command_prints_the_promised_json(capsys):
 
 
 def test_bench_encoder_times_the_temporal_kernel_asked_for(capsys):
-    from core.cli import main
-
     assert main(["bench-encoder", "--json", "--repeats", "2", "--temporal-kernel", "3"]) == 0
     assert json.loads(capsys.readouterr().out)["temporal_kernel"] == 3
     for bad in ("4", "0", "three"):

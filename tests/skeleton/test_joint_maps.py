@@ -4,6 +4,13 @@ import numpy as np
 import pytest
 from io_fixtures import STANDING_POSE, to_source_order
 
+from core.readers.datasets import load_dataset
+from core.readers.joint_map_calibration import (
+    fit_kinect_v2,
+    kinect_v2_frames,
+    length_ratio,
+    mediapipe_video_landmarks,
+)
 from core.skeleton import joint_maps
 from core.skeleton.joint_maps import (
     SOURCE_JOINT_NAMES,
@@ -193,8 +200,6 @@ def test_azure_axes_millimetres_person_facing_camera():
 
 def test_kinect_v1_synthesis_reproduces_real_kinect_v2_joints(shared_data):
     """Drop the joints Kinect v1 lacks from real NTU/GTU skeletons and rebuild them: errors stay small."""
-    from core.readers.datasets import load_dataset
-
     real = np.concatenate([clip.joints[:, 0][clip.valid[:, 0].all(axis=1)]
                            for name in ("ntu_samples", "gtu") for clip in load_dataset(name, shared_data).clips])
     rebuilt, _ = to_ntu25(to_source_order(real, "utd_mhad20"), "utd_mhad20")
@@ -206,8 +211,6 @@ def test_kinect_v1_synthesis_reproduces_real_kinect_v2_joints(shared_data):
 
 def test_fitted_constants_match_the_table(shared_data):
     """Refit the Kinect v2 ratios on the real data: the constants in core.skeleton.joint_maps are those fits."""
-    from core.readers.joint_map_calibration import fit_kinect_v2, kinect_v2_frames
-
     fits = [fit_kinect_v2(*frames) for frames in kinect_v2_frames(shared_data).values()]
     for key in fits[0]:
         if hasattr(joint_maps, key):
@@ -218,11 +221,6 @@ def test_fitted_constants_match_the_table(shared_data):
 def test_mediapipe_on_real_video_matches_kinect_proportions_and_sides(shared_data):
     """MediaPipe on two webcam_arms clips (about 6 s): the mapped skeleton has Kinect v2 proportions, and in
     "wave the right hand" (the subject's right hand, on the image's left) NTU's HandRight is the one that moves."""
-    from core.readers.joint_map_calibration import (
-        length_ratio,
-        mediapipe_video_landmarks,
-    )
-
     videos = [shared_data / "webcam_arms" / name for name in ("PS7A2P1T1.avi", "PS7A1P1T1.avi")]
     wave_world, wave_visibility = mediapipe_video_landmarks(videos[:1])
     out, valid = to_ntu25(wave_world, "mediapipe33", wave_visibility)

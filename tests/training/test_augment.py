@@ -5,6 +5,7 @@ import pytest
 import torch
 from test_preprocess import moving_person
 
+from core.cli import main
 from core.skeleton.layouts import NTU25
 from core.skeleton.preprocess import normalize_sequence
 from core.training.augment import AugmentConfig, augment_batch, mirror
@@ -150,8 +151,6 @@ def test_hidden_legs_stand_where_normalisation_puts_legs_a_clip_never_shows():
 
 
 def test_pretrain_refuses_a_share_of_clips_outside_0_to_1(capsys, tmp_path):
-    from core.cli import main
-
     for bad in ("1.5", "-0.1", "half"):
         with pytest.raises(SystemExit):
             main(["pretrain", "--datasets", "gtu", "--legs-unseen-prob", bad, "--out", str(tmp_path)])

@@ -4,8 +4,11 @@ import numpy as np
 import pytest
 import torch
 
+from core.cli import main
+from core.model.baselines import DeViSE, DeViSEConfig
 from core.model.smie import SMIEConfig, SMIEHead
 from core.model.stgcn import STGCN, STGCNConfig
+from core.training.experiment import save_encoder
 from core.training.finetune import FinetuneConfig, finetune, unfreeze_last_blocks
 
 
@@ -68,8 +71,6 @@ def _finetune_and_check():
 
 
 def test_finetuning_needs_the_smie_objective():
-    from core.model.baselines import DeViSE, DeViSEConfig
-
     x, labels = _two_classes(2)
     with pytest.raises(ValueError, match="SMIE objective; got a DeViSE head"):
         finetune(_encoder(), DeViSE(DeViSEConfig(visual_dim=256, text_dim=384)), x, labels,
@@ -77,9 +78,6 @@ def test_finetuning_needs_the_smie_objective():
 
 
 def test_smie_train_refuses_finetuning_a_baseline_before_reading_data(tmp_path, capsys):
-    from core.cli import main
-    from core.training.experiment import save_encoder
-
     save_encoder(tmp_path / "enc", _encoder(), {"datasets": ["nowhere"], "seen_classes": ["a", "b"]})
     code = main(["train", "--encoder", str(tmp_path / "enc"), "--method", "devise", "--finetune-blocks", "2",
                  "--out", str(tmp_path / "model")])

@@ -4,7 +4,15 @@ import numpy as np
 import pytest
 
 from core import metrics
-from core.training.protocols import Split, holdout_split, ntu_split, utd_mhad_split
+from core.training.experiment import choose_split, load_pooled, parse_datasets
+from core.training.protocols import (
+    UTD_COVER_CHECKED,
+    Split,
+    holdout_split,
+    ntu_split,
+    utd_mhad_split,
+    utd_pool_datasets,
+)
 
 
 def test_split_seen_is_the_complement_of_unseen():
@@ -75,8 +83,6 @@ def test_fitted_temperature_matches_how_confident_the_scores_deserve_to_be():
 
 
 def test_ntu_protocol_on_a_users_own_arrays(tmp_path, monkeypatch):
-    from core.training.experiment import choose_split, load_pooled, parse_datasets
-
     monkeypatch.setenv("SMIE_CACHE", str(tmp_path / "cache"))
     rng = np.random.default_rng(0)
     labels = np.array([0, 1, 10, 11, 19, 26, 56, 0, 1, 10])  # SynSE 55/5 holds out 10, 11, 19, 26, 56
@@ -98,3 +104,8 @@ def test_ntu_protocol_on_a_users_own_arrays(tmp_path, monkeypatch):
         choose_split(arrays, "ntu60:synse:1/2", None)
     with pytest.raises(ValueError, match="unknown protocol"):
         choose_split(arrays, "kinetics:synse:55/5", None)
+
+
+def test_utd_pools_keep_to_the_datasets_its_cover_table_was_checked_against():
+    registered = ("utd_mhad", *UTD_COVER_CHECKED, "a_new_dataset")
+    assert utd_pool_datasets(registered) == list(UTD_COVER_CHECKED)

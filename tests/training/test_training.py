@@ -4,7 +4,15 @@ import numpy as np
 import pytest
 import torch
 
-from core.training.pretrain import PretrainConfig, classify, pretrain_encoder
+from core.model.stgcn import STGCN, STGCNConfig
+from core.training.augment import mirror
+from core.training.pretrain import (
+    PretrainConfig,
+    classify,
+    mirror_some,
+    mirrorable_classes,
+    pretrain_encoder,
+)
 from core.training.train_head import (
     METHODS,
     HeadTrainConfig,
@@ -81,8 +89,6 @@ def test_every_head_trains_and_scores(method):
 
 
 def test_extract_features_masks_keyframes():
-    from core.model.stgcn import STGCN, STGCNConfig
-
     encoder = STGCN(STGCNConfig(num_classes=3)).eval()
     x, _ = _moving_arm_clips(2, seed=2)
     plain = extract_features(encoder, x, batch_size=4)
@@ -121,9 +127,6 @@ def test_head_ranks_described_labels_against_undescribed_ones():
 
 
 def test_mirroring_keeps_labels_true():
-    from core.training.augment import mirror
-    from core.training.pretrain import mirror_some, mirrorable_classes
-
     names = ["wave the right hand", "clap", "draw circle (counter clockwise)", "Left kick", "jump"]
     assert mirrorable_classes(names).tolist() == [False, True, False, False, True]
     x = torch.from_numpy(_moving_arm_clips(4, seed=2)[0])
