@@ -75,8 +75,10 @@ def pretrained_encoder(train, validation, seen_names, pretrain_config, cache_key
         encoder.load_state_dict(load_file(str(path)))
         return encoder.eval(), {"cached": str(path)}
     started = time.perf_counter()
+    # A benchmark stopped mid-pretraining resumes from its last epoch (core.training.resume).
     encoder, history = pretrain_encoder(train.x, train.labels, validation.x, validation.labels, len(seen_names),
-                                        pretrain_config, encoder_config, progress, class_names=list(seen_names))
+                                        pretrain_config, encoder_config, progress, class_names=list(seen_names),
+                                        checkpoint_dir=path.with_suffix(".training"))
     path.parent.mkdir(parents=True, exist_ok=True)
     save_file({k: v.contiguous() for k, v in encoder.state_dict().items()}, str(path))
     best = max(history, key=lambda r: r["val_acc"])

@@ -3,7 +3,9 @@
 import copy
 import logging
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import numpy as np
 import torch
@@ -12,6 +14,7 @@ from tqdm import tqdm
 
 from core.model.stgcn import STGCN, STGCNConfig
 from core.training.augment import AugmentConfig, augment_batch, mirror
+from core.training.resume import TrainingState, load_state, remove_state, run_fingerprint, save_state
 
 log = logging.getLogger(__name__)
 
@@ -93,9 +96,15 @@ def recalibrate_batchnorm(encoder, x: np.ndarray, batch_size: int = 64) -> None:
 
 def pretrain_encoder(train_x: np.ndarray, train_y: np.ndarray, val_x: np.ndarray, val_y: np.ndarray,
                      num_classes: int, config: PretrainConfig, encoder_config=None, progress: bool = True,
-                     class_names: list[str] | None = None):
+                     class_names: list[str] | None = None, checkpoint_dir: Path | None = None,
+                     on_epoch_end: Callable[[dict], None] | None = None):
     """Train an ST-GCN classifier; returns (encoder at the best validation epoch, on the CPU; history list of
-    dicts). config.mirror needs class_names (which classes keep their name when mirrored)."""
+    dicts). config.mirror needs class_names (which classes keep their name when mirrored).
+
+    checkpoint_dir: after every epoch the whole training state (weights, optimiser, schedule, random generators,
+    best epoch so far) is written there, so a run that is stopped resumes from its last finished epoch with the
+    same result as an uninterrupted one; the state is removed once training finishes. on_epoch_end gets each
+    epoch's record after its state is saved."""
     if config.threads:
         torch.set_num_threads(config.threads)
     torch.manual_seed(config.seed)
@@ -113,7 +122,19 @@ def pretrain_encoder(train_x: np.ndarray, train_y: np.ndarray, val_x: np.ndarray
     schedule = torch.optim.lr_scheduler.CosineAnnealingLR(optimizer, T_max=steps)
     augment_config = AugmentConfig(legs_unseen_prob=config.legs_unseen_prob)
     best_state, best_accuracy, history = None, -1.0, []
-    bar = tqdm(range(config.epochs), desc="pretrain", disable=not progress, unit="epoch")
+    fingerprint = run_fingerprint(config, encoder_config, train_x, train_y, val_x, val_y)
+    resumed = load_state(checkpoint_dir, fingerprint) if checkpoint_dir is not None else None
+    if resumed is not None:
+        encoder.load_state_dict(resumed.model)
+        optimizer.load_state_dict(resumed.optimizer)
+        schedule.load_state_dict(resumed.schedule)
+        rng.bit_generator.state = resumed.numpy_rng
+        generator.set_state(resumed.torch_generator)
+        torch.set_rng_state(resumed.torch_rng)
+        best_state, best_accuracy, history = resumed.best_model, resumed.best_accuracy, resumed.history
+        log.warning("resuming pretraining from %s after epoch %d of %d", checkpoint_dir, len(history), config.epochs)
+    bar = tqdm(range(len(history), config.epochs), desc="pretrain", disable=not progress, unit="epoch",
+               initial=len(history), total=config.epochs)
     for epoch in bar:
         started = time.perf_counter()
         encoder.train()
@@ -141,8 +162,17 @@ def pretrain_encoder(train_x: np.ndarray, train_y: np.ndarray, val_x: np.ndarray
         bar.set_postfix(loss=f"{record['loss']:.3f}", train=f"{record['train_acc']:.2f}", val=f"{val_accuracy:.2f}")
         if not len(val_x) or val_accuracy >= best_accuracy:  # ties keep the later, better-trained epoch
             best_accuracy, best_state = val_accuracy, copy.deepcopy(encoder.state_dict())
+        if checkpoint_dir is not None:
+            save_state(checkpoint_dir, TrainingState(
+                fingerprint, encoder.state_dict(), optimizer.state_dict(), schedule.state_dict(),
+                rng.bit_generator.state, generator.get_state(), torch.get_rng_state(), best_state, best_accuracy,
+                history))
+        if on_epoch_end is not None:
+            on_epoch_end(record)
     encoder.load_state_dict(best_state)
     recalibrate_batchnorm(encoder, train_x, config.batch_size)
     encoder = encoder.cpu()
+    if checkpoint_dir is not None:
+        remove_state(checkpoint_dir)
     log.info("pretrained: best seen-class validation accuracy %.3f", best_accuracy)
     return encoder, history

@@ -1,0 +1,80 @@
+"""Per-epoch training state on disk, so a stopped training run resumes from its last finished epoch."""
+
+import hashlib
+import json
+import logging
+import os
+from dataclasses import asdict, dataclass, fields
+from pathlib import Path
+
+import numpy as np
+import torch
+
+log = logging.getLogger(__name__)
+
+STATE_FILE = "training_state.pt"
+STATE_FORMAT = 1  # bump when TrainingState changes
+SAMPLED_ROWS = 256  # rows of the training array hashed into the fingerprint: cheap on arrays of tens of GB
+NOT_FINGERPRINTED = ("device", "threads")  # settings that do not change what a run computes
+
+
+@dataclass
+class TrainingState:
+    """Everything an epoch loop needs to go on exactly where it stopped."""
+
+    fingerprint: str  # run_fingerprint of the run that wrote it
+    model: dict
+    optimizer: dict
+    schedule: dict
+    numpy_rng: dict  # np.random.Generator.bit_generator.state (batch order)
+    torch_generator: torch.Tensor  # augmentation generator state
+    torch_rng: torch.Tensor  # torch's global generator (dropout)
+    best_model: dict | None
+    best_accuracy: float
+    history: list[dict]
+
+
+def run_fingerprint(config, model_config, *arrays: np.ndarray) -> str:
+    """A digest of the settings and the data a run trains on: a state written by another run is never resumed.
+    Each array counts by shape, dtype and a strided sample of its rows."""
+    settings = {k: v for k, v in asdict(config).items() if k not in NOT_FINGERPRINTED}
+    digest = hashlib.sha256(json.dumps([STATE_FORMAT, settings, asdict(model_config)], sort_keys=True,
+                                       default=str).encode())
+    for array in arrays:
+        digest.update(f"{array.shape}|{array.dtype}".encode())
+        step = max(1, len(array) // SAMPLED_ROWS)
+        digest.update(np.ascontiguousarray(array[::step]).tobytes())
+    return digest.hexdigest()[:20]
+
+
+def save_state(folder: Path, state: TrainingState) -> Path:
+    """Write the state atomically (a stop while writing leaves the previous epoch's state intact)."""
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / STATE_FILE
+    partial = path.with_suffix(".partial")
+    torch.save({f.name: getattr(state, f.name) for f in fields(TrainingState)}, partial)
+    os.replace(partial, path)
+    return path
+
+
+def load_state(folder: Path, fingerprint: str) -> TrainingState | None:
+    """The state saved in folder, or None when there is none. Raises ValueError naming the file when the state
+    belongs to another run (other settings or data) or cannot be read."""
+    path = Path(folder) / STATE_FILE
+    if not path.is_file():
+        return None
+    try:
+        saved = torch.load(path, map_location="cpu", weights_only=True)
+        state = TrainingState(**saved)
+    except Exception as error:  # a truncated or foreign file: torch raises several types
+        raise ValueError(f"{path}: unreadable training state ({error}); delete it to train from the start") from error
+    if state.fingerprint != fingerprint:
+        raise ValueError(f"{path}: training state of another run (other settings or data); delete it to train "
+                         "from the start, or train into another folder")
+    return state
+
+
+def remove_state(folder: Path) -> None:
+    """Drop the state once training has finished: a later run in the same folder starts afresh."""
+    (Path(folder) / STATE_FILE).unlink(missing_ok=True)
