@@ -1,4 +1,5 @@
-"""Zero-shot metrics: top-k accuracy, per-class accuracy, confusion, GZSL with calibrated stacking."""
+"""Zero-shot metrics: top-k accuracy, per-class accuracy, confusion, GZSL with calibrated stacking, and how well
+probabilities mean what they say (ECE, NLL, Brier, AUROC of confidence, selective accuracy)."""
 
 import numpy as np
 
@@ -80,3 +81,69 @@ def fit_temperature(scores: np.ndarray, labels: np.ndarray, low: float = 1e-3, h
         if nll < best_nll:
             best, best_nll = float(temperature), nll
     return best
+
+
+def softmax(scores: np.ndarray, temperature: float = 1.0) -> np.ndarray:
+    """(N, L) scores -> (N, L) probabilities at the temperature, rows summing to 1."""
+    z = np.asarray(scores, dtype=np.float64) / temperature
+    z = np.exp(z - z.max(axis=1, keepdims=True))
+    return z / z.sum(axis=1, keepdims=True)
+
+
+def reliability_bins(probs: np.ndarray, labels: np.ndarray, bins: int = 10) -> list[dict]:
+    """Top-1 probability in equal-width bins over [0, 1]: per bin its count, mean confidence and accuracy."""
+    confidence = probs.max(axis=1)
+    correct = probs.argmax(axis=1) == labels
+    index = np.minimum((confidence * bins).astype(int), bins - 1)  # a confidence of 1.0 joins the top bin
+    rows = []
+    for b in range(bins):
+        members = index == b
+        count = int(members.sum())
+        rows.append({"low": b / bins, "high": (b + 1) / bins, "count": count,
+                     "confidence": float(confidence[members].mean()) if count else float("nan"),
+                     "accuracy": float(correct[members].mean()) if count else float("nan")})
+    return rows
+
+
+def expected_calibration_error(probs: np.ndarray, labels: np.ndarray, bins: int = 10) -> float:
+    """Sum over equal-width bins of |accuracy - mean top-1 probability|, weighted by the bin's share of clips."""
+    total = len(labels)
+    return float(sum(r["count"] / total * abs(r["accuracy"] - r["confidence"])
+                     for r in reliability_bins(probs, labels, bins) if r["count"])) if total else float("nan")
+
+
+def confidence_auroc(confidence: np.ndarray, correct: np.ndarray) -> float:
+    """Chance that a right answer is more confident than a wrong one (ties count half); NaN without both."""
+    right, wrong = confidence[correct], confidence[~correct]
+    if not len(right) or not len(wrong):
+        return float("nan")
+    # Mann-Whitney U from average ranks (1-based; equal values share their mean rank)
+    _, inverse, counts = np.unique(np.concatenate([right, wrong]), return_inverse=True, return_counts=True)
+    ranks = (np.cumsum(counts) - (counts - 1) / 2)[inverse]
+    u = ranks[:len(right)].sum() - len(right) * (len(right) + 1) / 2
+    return float(u / (len(right) * len(wrong)))
+
+
+def calibration_metrics(scores: np.ndarray, labels: np.ndarray, temperature: float = 1.0, bins: int = 10) -> dict:
+    """How far the probabilities softmax(scores / temperature) can be trusted, over N clips and L labels:
+    ece, nll, brier, auroc (confidence of right against wrong answers), selective_top1_50 (top-1 on the most
+    confident half) and mean_top_prob_wrong. A flat softmax can look calibrated at chance; AUROC and selective
+    accuracy show whether confidence ranks answers at all."""
+    labels = np.asarray(labels)
+    probs = softmax(scores, temperature)
+    n = len(labels)
+    if n == 0:
+        return {key: float("nan") for key in ("ece", "nll", "brier", "auroc", "selective_top1_50",
+                                               "mean_top_prob_wrong")}
+    confidence = probs.max(axis=1)
+    correct = probs.argmax(axis=1) == labels
+    truth = probs[np.arange(n), labels]
+    one_hot = np.zeros_like(probs)
+    one_hot[np.arange(n), labels] = 1.0
+    confident_half = np.argsort(-confidence, kind="stable")[:max(1, -(-n // 2))]
+    return {"ece": expected_calibration_error(probs, labels, bins),
+            "nll": float(-np.log(np.maximum(truth, 1e-12)).mean()),
+            "brier": float(((probs - one_hot) ** 2).sum(axis=1).mean()),
+            "auroc": confidence_auroc(confidence, correct),
+            "selective_top1_50": float(correct[confident_half].mean()),
+            "mean_top_prob_wrong": float(confidence[~correct].mean()) if (~correct).any() else float("nan")}

@@ -109,3 +109,28 @@ def test_ntu_protocol_on_a_users_own_arrays(tmp_path, monkeypatch):
 def test_utd_pools_keep_to_the_datasets_its_cover_table_was_checked_against():
     registered = ("utd_mhad", *UTD_COVER_CHECKED, "a_new_dataset")
     assert utd_pool_datasets(registered) == list(UTD_COVER_CHECKED)
+
+
+def test_calibration_metrics_on_hand_counted_cases():
+    scores = np.log(np.array([[0.9, 0.1], [0.8, 0.2], [0.6, 0.4], [0.3, 0.7]]))
+    labels = np.array([0, 0, 1, 1])  # right at 0.9, 0.8 and 0.7; wrong at 0.6
+    m = metrics.calibration_metrics(scores, labels)
+    # bins: 0.9 alone (acc 1), 0.8 alone (acc 1), 0.7 alone (acc 1), 0.6 alone (acc 0)
+    assert m["ece"] == pytest.approx((0.1 + 0.2 + 0.3 + 0.6) / 4)
+    assert m["nll"] == pytest.approx(-np.mean(np.log([0.9, 0.8, 0.4, 0.7])))
+    assert m["brier"] == pytest.approx(np.mean([2 * 0.1 ** 2, 2 * 0.2 ** 2, 2 * 0.6 ** 2, 2 * 0.3 ** 2]))
+    assert m["auroc"] == 1.0 and m["selective_top1_50"] == 1.0
+    assert m["mean_top_prob_wrong"] == pytest.approx(0.6)
+
+
+def test_auroc_counts_ties_as_half_and_a_flat_softmax_ranks_nothing():
+    assert metrics.confidence_auroc(np.array([0.5, 0.7]), np.array([True, False])) == 0.0
+    assert metrics.confidence_auroc(np.array([0.5, 0.5]), np.array([True, False])) == 0.5
+    flat = metrics.calibration_metrics(np.zeros((6, 3)), np.array([0, 1, 2, 0, 1, 2]))
+    assert flat["ece"] == pytest.approx(0.0, abs=1e-9) and flat["auroc"] == 0.5  # calibrated at chance, useless
+
+
+def test_reliability_bins_put_a_certain_answer_in_the_top_bin():
+    rows = metrics.reliability_bins(np.array([[1.0, 0.0], [0.55, 0.45]]), np.array([0, 1]), bins=10)
+    assert rows[9]["count"] == 1 and rows[9]["accuracy"] == 1.0
+    assert rows[5]["count"] == 1 and rows[5]["accuracy"] == 0.0
