@@ -55,6 +55,9 @@ class EngineBridge(QObject):
     sig_error(core.live.scorer.ErrorEvent; where is "model", "source", "capture", "scorer" or "labels"),
     sig_started(RunInfo), sig_stopped(reason: "ended" at the end of a file, "failed", "stopped"),
     sig_progress(what the control thread is doing, e.g. "Loading the model…").
+
+    After a file ended, label and scorer-config edits re-score its last window (on the control thread), so the
+    views never show labels that are no longer in the list.
     """
 
     sig_result = pyqtSignal(object, object)
@@ -78,6 +81,8 @@ class EngineBridge(QObject):
         self._scorer_config = ScorerConfig()
         self._engine = None  # read by the GUI for statistics; replaced only by the control thread
         self._scorer = None
+        self._ended = None  # (engine, scorer) of a file that ended: its buffer holds the last window to re-score
+        self._started_generation = 0  # _labels_generation when the running scorer was made
         self._recognizer = None
         self._recognizer_key = None
         self.run_info: RunInfo | None = None
@@ -103,6 +108,8 @@ class EngineBridge(QObject):
         scorer = self._scorer
         if scorer is not None:
             scorer.request_labels(self._labels)
+        elif self._ended is not None:
+            self._commands.put(("rescore",))
 
     def set_scorer_config(self, config: ScorerConfig):
         """Stride, smoothing, thresholds: a running scorer picks the new config up with its next window."""
@@ -110,6 +117,8 @@ class EngineBridge(QObject):
         scorer = self._scorer
         if scorer is not None:
             scorer.config = config  # one reference swap; the worker reads scorer.config per window
+        elif self._ended is not None:
+            self._commands.put(("rescore",))
 
     def stats(self) -> dict:
         """Source FPS over the last frames, pose ms of the newest frame, frames read, windows skipped."""
@@ -147,8 +156,8 @@ class EngineBridge(QObject):
         if post:
             self._sig_frame_ready.emit()
 
-    def _on_result(self, result):
-        poses = self._keyframe_poses(result)
+    def _on_result(self, result, engine=None, scorer=None):
+        poses = self._keyframe_poses(result, engine or self._engine, scorer or self._scorer)
         with self._lock:
             post = self._pending_result is None
             self._pending_result = (result, poses)
@@ -158,10 +167,9 @@ class EngineBridge(QObject):
     def _on_error(self, event: ErrorEvent):
         self.sig_error.emit(event)
 
-    def _keyframe_poses(self, result):
+    def _keyframe_poses(self, result, engine, scorer):
         """The normalised joints of the result's keyframes, rebuilt from the engine's ring buffer (the same
         frames the scorer resampled: those up to the result's timestamp)."""
-        engine, scorer = self._engine, self._scorer
         if engine is None or scorer is None or not result.keyframes:
             return None
         seconds = scorer.config.window_seconds
@@ -201,9 +209,13 @@ class EngineBridge(QObject):
             try:
                 if command[0] == "start":
                     self._stop_engine("stopped")
+                    self._ended = None
                     self._start_engine(*command[1:])
                 elif command[0] == "stop":
                     self._stop_engine("stopped")
+                    self._ended = None
+                elif command[0] == "rescore":
+                    self._rescore_last_window()
                 elif command[0] == "quit":
                     self._stop_engine("stopped")
                     return
@@ -221,8 +233,28 @@ class EngineBridge(QObject):
         if engine is None:
             return
         engine.stop()
-        self._engine, self._scorer = None, None
+        scorer, self._engine, self._scorer = self._scorer, None, None
         self.sig_stopped.emit(reason)
+        if reason == "ended":
+            self._ended = (engine, scorer)
+            if self._labels_generation != self._started_generation:
+                # Edited while the file played: the scorer's newest embedding may have been cut short by the end.
+                self._rescore_last_window()
+
+    def _rescore_last_window(self):
+        """Score the ended file's last window with the current labels and config; the result goes out as any."""
+        if self._ended is None or self._scorer is not None:
+            return
+        engine, scorer = self._ended
+        scorer.config = self._scorer_config
+        try:
+            scorer.set_labels(self._labels)
+        except Exception as error:  # the labels could not be embedded: the last result stays
+            self.sig_error.emit(ErrorEvent("labels", f"labels not changed: {error}"))
+            return
+        window = engine.buffer.window(scorer.config.window_seconds, scorer.preprocess_config.num_frames)
+        if window is not None:
+            self._on_result(scorer.score_window(window), engine, scorer)
 
     def _load_recognizer(self, model_dir: Path):
         device = pick_device()
@@ -251,7 +283,7 @@ class EngineBridge(QObject):
         except (SourceError, TypeError, ValueError) as error:
             self.sig_error.emit(ErrorEvent("source", str(error), fatal=True))
             return
-        generation = self._labels_generation
+        generation = self._started_generation = self._labels_generation
         try:
             scorer = LiveScorer(recognizer, self._labels, self._scorer_config, on_result=self._on_result,
                                 on_error=self._on_error)

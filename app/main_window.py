@@ -23,6 +23,7 @@ STATS_INTERVAL_MS = 1000
 VIDEO_FILTER = "Videos (*.mp4 *.avi *.mov *.mkv *.webm);;All files (*)"
 SKELETON_FILTER = "Skeleton files (*.skeleton *.npz);;All files (*)"
 ICON_PATH = ASSETS_DIR / "icons" / "smie-live.svg"
+STOP_REASONS = {"ended": "the source ended", "failed": "the source failed", "stopped": "the source stopped"}
 
 
 class MainWindow(QMainWindow):
@@ -54,7 +55,8 @@ class MainWindow(QMainWindow):
         if settings.window_state:
             self.restoreState(settings.window_state)
         self.source_spec = settings.source
-        self._banner_from = ""  # what raised the banner shown now ("capture", "model", ...)
+        self._banner_from = ""  # what raised the banner shown now ("capture", "model", "ended", ...)
+        self._source_stopped = "no source is running"  # why clips cannot be recorded now ("" while one runs)
 
     def _wire(self):
         self.bridge.sig_frame.connect(self.on_frame)
@@ -70,7 +72,7 @@ class MainWindow(QMainWindow):
         self.recording.sig_stop.connect(self.recorder.stop)
         self.recording.sig_evaluate.connect(self.evaluate_folder)
         self.recorder.sig_recording.connect(self.recording.recording_started)
-        self.recorder.sig_saved.connect(self.recording.recording_saved)
+        self.recorder.sig_saved.connect(self.recording.recording_saved)  # (entry or None, why it stopped)
         self.recorder.sig_evaluated.connect(self.recording.show_report)
         self.recorder.sig_error.connect(self.on_error)
         self._next_view = 0  # the result view redraw() tries first
@@ -83,6 +85,9 @@ class MainWindow(QMainWindow):
 
     # ---- actions ----
     def start_source(self, spec: str):
+        if self._banner_from == "ended":
+            self.banner.hide()  # "Finished replaying" is over once anything starts
+            self._banner_from = ""
         self.source_spec = self.settings.source = str(spec)
         self.video.set_frame(None)
         self.video.show_message("Starting…")
@@ -111,12 +116,16 @@ class MainWindow(QMainWindow):
         self.start_source(self.source_spec)
 
     def start_recording(self, label: str):
+        if self._source_stopped:  # e.g. a countdown that ran out after the video ended
+            self.recording.recording_saved(None, self._source_stopped)
+            return
         source = self.bridge.run_info.source if self.bridge.run_info else self.source_spec
         self.recorder.start(self.recording.folder, label, source)
 
-    def evaluate_folder(self, folder: str):
+    def evaluate_folder(self, folder: str, with_label_list: bool = False):
         recognizer = self.bridge.recognizer
-        if recognizer is not None and self.recorder.evaluate(folder, recognizer):
+        extra = self.label_editor.labels() if with_label_list else None
+        if recognizer is not None and self.recorder.evaluate(folder, recognizer, extra):
             self.recording.evaluation_started()
 
     def show_about(self):
@@ -164,6 +173,7 @@ class MainWindow(QMainWindow):
         self.status.set_result(result)
 
     def on_started(self, info):
+        self._source_stopped = ""
         self.status.set_model(info.model, info.device)
         self.recording.set_source_running(True)
         self.recording.set_model_loaded(True)
@@ -172,11 +182,15 @@ class MainWindow(QMainWindow):
         self.setWindowTitle(f"SMIE Live — {Path(info.source).name if not info.is_live else info.source}")
 
     def on_stopped(self, reason: str):
+        self._source_stopped = STOP_REASONS.get(reason, "the source stopped")
         self.recording.set_source_running(False)
-        if self.recording.recording:
-            self.recorder.stop()
+        # Always, not only when the panel shows a recording: a clip asked for just before the end may still be
+        # opening on the recorder's thread; this stop, queued after it, finishes it.
+        self.recorder.stop(self._source_stopped)
         if reason == "ended":
-            self.banner.show_message(f"Finished replaying {Path(self.source_spec).name}.", "info",
+            self._banner_from = "ended"
+            self.banner.show_message(f"Finished replaying {Path(self.source_spec).name}. Label edits re-score "
+                                     "its last window.", "info",
                                      [("Replay", lambda: self.start_source(self.source_spec))]
                                      + self._source_actions())
 

@@ -21,12 +21,12 @@ class RecordingControl(QObject):
     worker thread, and folder evaluation on a thread of its own, so the GUI thread only sends requests.
 
     Signals: sig_recording(clip path) when a clip starts, sig_saved(core.clips.clip_folder.ClipEntry or None when
-    nothing was kept), sig_evaluated(ClipEvalReport.to_dict()), sig_error(ErrorEvent, where "recording" or
-    "evaluation").
+    nothing was kept, why it stopped: the reason given to stop(), "" when the user stopped it),
+    sig_evaluated(ClipEvalReport.to_dict()), sig_error(ErrorEvent, where "recording" or "evaluation").
     """
 
     sig_recording = pyqtSignal(str)
-    sig_saved = pyqtSignal(object)
+    sig_saved = pyqtSignal(object, str)
     sig_evaluated = pyqtSignal(dict)
     sig_error = pyqtSignal(object)
 
@@ -43,14 +43,17 @@ class RecordingControl(QObject):
     def start(self, folder, label: str, source: str = ""):
         self._commands.put(("start", Path(folder), label, source))
 
-    def stop(self):
-        self._commands.put(("stop",))
+    def stop(self, reason: str = ""):
+        """Finish the open clip, if any; `reason` (e.g. "the source ended") travels with sig_saved."""
+        self._commands.put(("stop", reason))
 
-    def evaluate(self, folder, recognizer) -> bool:
-        """Score every clip of `folder` with `recognizer` among the folder's own labels; False while one runs."""
+    def evaluate(self, folder, recognizer, extra_labels=None) -> bool:
+        """Score every clip of `folder` with `recognizer` among the folder's own labels and `extra_labels`
+        (LabelSpecs, e.g. the label list); False while one runs."""
         if self._evaluating is not None and self._evaluating.is_alive():
             return False
-        self._evaluating = threading.Thread(target=self._run_evaluation, args=(Path(folder), recognizer),
+        self._evaluating = threading.Thread(target=self._run_evaluation,
+                                            args=(Path(folder), recognizer, list(extra_labels or ())),
                                             name="smie-evaluate", daemon=True)
         self._evaluating.start()
         return True
@@ -88,7 +91,7 @@ class RecordingControl(QObject):
                     self._finish(self._take())
                     self._start(*command[1:])
                 elif command[0] == "stop":
-                    self._finish(self._take())
+                    self._finish(self._take(), command[1])
                 elif command[0] == "finish":
                     self._finish(command[1])
                 elif command[0] == "quit":
@@ -112,13 +115,13 @@ class RecordingControl(QObject):
             self._recorder = recorder
         self.sig_recording.emit(str(recorder.path))
 
-    def _finish(self, recorder):
+    def _finish(self, recorder, reason: str = ""):
         if recorder is not None:
-            self.sig_saved.emit(recorder.finish())
+            self.sig_saved.emit(recorder.finish(), reason)
 
-    def _run_evaluation(self, folder: Path, recognizer):
+    def _run_evaluation(self, folder: Path, recognizer, extra_labels: list):
         try:
-            report = evaluate_clip_folder(folder, recognizer)
+            report = evaluate_clip_folder(folder, recognizer, extra_labels=extra_labels)
         except Exception as error:  # no clips, bad manifest, unreadable folder
             self.sig_error.emit(ErrorEvent("evaluation", str(error)))
             return

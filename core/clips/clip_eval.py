@@ -30,6 +30,7 @@ log = logging.getLogger(__name__)
 
 SKELETON_SUFFIXES = (".skeleton", ".npz")
 CLIP_SUFFIXES = SKELETON_SUFFIXES + VIDEO_SUFFIXES
+TOP5 = 5
 
 
 @dataclass
@@ -56,6 +57,20 @@ class ClipEvalReport:
     recovered: list = field(default_factory=list)  # RecoveredClip items from opening the folder
 
     @property
+    def warnings(self) -> list[str]:
+        """Why the accuracies may mean less than they seem: too few candidates make top-1/top-5 trivial."""
+        count = len(self.labels)
+        if not self.n:
+            return []
+        if count < 2:
+            return [f"top-1 is trivial with fewer than two candidate labels (here {count}): every clip counts as "
+                    + "correct; score against more labels"]
+        if count <= TOP5:
+            return [f"top-5 is trivial with {TOP5} or fewer candidate labels (here {count}): every clip counts as "
+                    + "correct"]
+        return []
+
+    @property
     def n(self) -> int:
         return len(self.files)
 
@@ -74,16 +89,23 @@ class ClipEvalReport:
     def confusion(self) -> np.ndarray:
         return confusion_matrix(self.predicted, self.truth, len(self.labels))
 
+    def clips(self) -> list[dict]:
+        """Per scored clip: {"file", "label" (truth), "predicted" (top-1 label), "correct"}."""
+        return [{"file": file, "label": self.labels[truth], "predicted": self.labels[predicted],
+                 "correct": bool(truth == predicted)}
+                for file, truth, predicted in zip(self.files, self.truth, self.predicted)]
+
     def to_dict(self) -> dict:
-        """{"top1", "top5", "n", "per_class", "skipped", "labels", "recovered"}; accuracies are fractions (None
-        when no clip was scored)."""
+        """{"top1", "top5", "n", "per_class", "skipped", "labels", "recovered", "clips", "warnings"}; accuracies
+        are fractions (None when no clip was scored)."""
         def fraction(value: float):
             return None if math.isnan(value) else value
 
-        return {"top1": fraction(self.topk(1)), "top5": fraction(self.topk(5)), "n": self.n,
+        return {"top1": fraction(self.topk(1)), "top5": fraction(self.topk(TOP5)), "n": self.n,
                 "per_class": self.per_class(), "skipped": [{"file": s.file, "reason": s.reason} for s in self.skipped],
                 "labels": list(self.labels),
-                "recovered": [{"file": r.file, "frames": r.frames, "action": r.action} for r in self.recovered]}
+                "recovered": [{"file": r.file, "frames": r.frames, "action": r.action} for r in self.recovered],
+                "clips": self.clips(), "warnings": self.warnings}
 
 
 def read_labels_csv(path: str | Path) -> list[LabelledFile]:
@@ -156,19 +178,34 @@ def load_sequence(path: Path, model_complexity: int = 1) -> tuple[np.ndarray, np
     raise ValueError(f"not a clip file (expected one of {', '.join(CLIP_SUFFIXES)})")
 
 
+def merge_candidates(folder_labels: list[str], labels: list | None, extra_labels: list | None) -> list:
+    """Candidates: `labels` (LabelSpecs or names; default the folder's own labels), then every label of
+    `extra_labels` not already among them (compared as lookup_key does)."""
+    candidates = list(folder_labels if labels is None else labels)
+    seen = {lookup_key(label.name if isinstance(label, LabelSpec) else label) for label in candidates}
+    for label in extra_labels or ():
+        key = lookup_key(label.name if isinstance(label, LabelSpec) else label)
+        if key not in seen:
+            seen.add(key)
+            candidates.append(label)
+    return candidates
+
+
 def evaluate_clip_folder(path: str | Path, recognizer, labels: list | None = None, model_complexity: int = 1,
-                         ) -> ClipEvalReport:
+                         extra_labels: list | None = None) -> ClipEvalReport:
     """Score every labelled clip in a folder as a whole (the training preparation: whole clip resized to the
-    model's frame count). labels: candidate LabelSpecs or names (default: the distinct labels in the folder).
-    Interrupted recordings are recovered first. Unknown labels and unreadable files are skipped with a reason.
+    model's frame count). labels: candidate LabelSpecs or names (default: the distinct labels in the folder);
+    extra_labels: more candidates added to those (e.g. the app's label list). Interrupted recordings are
+    recovered first. Unknown labels and unreadable files are skipped with a reason; report.warnings says when
+    too few candidates make the accuracy trivial.
     Raises ClipFolderError when the folder is missing, has a bad manifest/labels.csv, or holds no clip file."""
     folder, recovered = open_clip_folder(path)
     items, skipped = ground_truth(folder)
     if not items and not skipped:
         raise ClipFolderError(f"no clips in {folder.path}: no {', '.join(CLIP_SUFFIXES)} files and no "
                               f"{MANIFEST_NAME} or {LABELS_CSV_NAME} rows")
-    if labels is None:
-        labels = sorted({readable_name(item.label) for item in items}, key=str.lower)
+    labels = merge_candidates(sorted({readable_name(item.label) for item in items}, key=str.lower), labels,
+                              extra_labels)
     label_set = recognizer.set_labels([label if isinstance(label, LabelSpec) else LabelSpec(label)
                                        for label in labels])
     index = {lookup_key(name): i for i, name in enumerate(label_set.names)}
