@@ -1,104 +1,82 @@
-"""Label list editor: type a name + Enter to add, optional description, rename, delete, reorder, presets, files."""
+"""Label list editor: type a name + Enter to add, optional description, rename, delete, reorder, presets, files, undo."""
 
 from pathlib import Path
 
 from PyQt6.QtCore import Qt, pyqtSignal
-from PyQt6.QtGui import QAction, QFont, QKeySequence
+from PyQt6.QtGui import QAction, QKeySequence
 from PyQt6.QtWidgets import (
-    QAbstractItemView,
     QFileDialog,
     QHBoxLayout,
-    QHeaderView,
     QLabel,
     QLineEdit,
-    QMenu,
     QToolButton,
-    QTreeWidget,
     QTreeWidgetItem,
     QVBoxLayout,
     QWidget,
 )
 
-from core.readers.label_presets import load_preset, preset_names, read_label_file
+from app.widgets.label_sources import (
+    LABEL_FILE_FILTER,
+    UNDO_HINT,
+    build_preset_menu,
+    left_out_message,
+    preset_added,
+    preset_replacing,
+    read_labels,
+    split_too_long,
+    write_label_file,
+)
+from app.widgets.label_table import DESCRIPTION, NAME, SCORE, LabelTable
+from app.widgets.label_text import MAX_LABEL_LENGTH, quoted, too_long_message
 from core.readers.labels import LabelSpec, label_key
 
-NAME, DESCRIPTION, SCORE = range(3)  # columns
-PRESET_TITLES = {"ntu60": "NTU RGB+D 60", "ntu120": "NTU RGB+D 120", "pku_mmd": "PKU-MMD", "utd_mhad": "UTD-MHAD",
-                 "msr_action3d": "MSR Action3D", "utkinect": "UTKinect-Action3D", "gtu": "GTU Action 3D"}
-LABEL_FILE_FILTER = "Label files (*.txt *.tsv);;All files (*)"
-
-
-def write_label_file(path, labels: list[LabelSpec]):
-    """The format read_label_file reads: one label a line, `name<TAB>description` when it has one."""
-    lines = [f"{label.name}\t{label.description}" if label.description else label.name for label in labels]
-    Path(path).write_text("\n".join(lines) + "\n", encoding="utf-8")
-
-
-class _LabelTree(QTreeWidget):
-    """A flat tree whose rows can be dragged into a new order; tells when a drop reordered them."""
-
-    sig_reordered = pyqtSignal()
-
-    def dropEvent(self, event):
-        super().dropEvent(event)
-        self.sig_reordered.emit()
+UNDO_STEPS = 50  # label lists kept for Undo
 
 
 class LabelEditor(QWidget):
-    """The candidate classes the scorer ranks. Every change emits sig_labels_changed(list[LabelSpec])."""
+    """The candidate classes the scorer ranks. Every change emits sig_labels_changed(list[LabelSpec]) and can
+    be undone, step by step, back to the list the editor was given."""
 
     sig_labels_changed = pyqtSignal(list)
 
     def __init__(self, parent=None):
         super().__init__(parent)
         self.name_edit = QLineEdit(placeholderText="Type an action, press Enter (e.g. wave the right hand)")
+        self.name_edit.setToolTip(f"A label has at most {MAX_LABEL_LENGTH} characters")
         self.description_edit = QLineEdit(placeholderText="Optional: how the body moves")
         self.name_edit.returnPressed.connect(self._add_typed)
         self.description_edit.returnPressed.connect(self._add_typed)
-        self.tree = _LabelTree()
-        self.tree.setColumnCount(3)
-        self.tree.setHeaderLabels(["Label", "Description", "Score"])
-        self.tree.headerItem().setToolTip(SCORE, "Raw model score of the newest window (higher = more likely)")
-        self.tree.setRootIsDecorated(False)
-        self.tree.setUniformRowHeights(True)  # score updates then repaint without measuring every row
-        self.tree.setAlternatingRowColors(True)
-        self.tree.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)
-        self.tree.setDragDropMode(QAbstractItemView.DragDropMode.InternalMove)
-        self.tree.setEditTriggers(QAbstractItemView.EditTrigger.DoubleClicked
-                                  | QAbstractItemView.EditTrigger.EditKeyPressed)
-        header = self.tree.header()
-        header.setSectionResizeMode(NAME, QHeaderView.ResizeMode.Interactive)
-        header.setSectionResizeMode(DESCRIPTION, QHeaderView.ResizeMode.Stretch)
-        header.setSectionResizeMode(SCORE, QHeaderView.ResizeMode.ResizeToContents)
-        header.setStretchLastSection(False)
-        self.tree.setColumnWidth(NAME, 170)
+        self.tree = LabelTable()
         self.tree.itemChanged.connect(self._item_edited)
         self.tree.sig_reordered.connect(self._emit)
         self.message = QLabel("")
         self.message.setWordWrap(True)
         self.count_label = QLabel("")
 
-        delete = QAction("Delete", self, shortcut=QKeySequence(QKeySequence.StandardKey.Delete),
-                         shortcutContext=Qt.ShortcutContext.WidgetWithChildrenShortcut)
-        delete.triggered.connect(self.remove_selected)
-        self.tree.addAction(delete)
+        # Del only in the table; Ctrl+Z anywhere in the editor (a focused line edit undoes its own typing first).
+        for owner, key, slot in ((self.tree, QKeySequence.StandardKey.Delete, self.remove_selected),
+                                 (self, QKeySequence.StandardKey.Undo, self.undo)):
+            action = QAction(owner, shortcut=QKeySequence(key),
+                             shortcutContext=Qt.ShortcutContext.WidgetWithChildrenShortcut)
+            action.triggered.connect(slot)
+            owner.addAction(action)
+
         buttons = QHBoxLayout()
         for text, tip, slot in (("▲", "Move the selected label up", lambda: self.move_selected(-1)),
                                 ("▼", "Move the selected label down", lambda: self.move_selected(1)),
                                 ("Rename", "Rename the selected label (or double-click it)", self.rename_selected),
                                 ("Delete", "Delete the selected labels (Del)", self.remove_selected),
-                                ("Import…", "Replace the list with a text file: one label a line, "
-                                            "name<TAB>description", self.import_dialog),
+                                ("Undo", "Undo the last change to the list (Ctrl+Z)", self.undo),
+                                ("Import…", ("Replace the list with a text file: one label a line, "
+                                             "name<TAB>description (Undo brings the list back)"), self.import_dialog),
                                 ("Export…", "Save the list as a text file", self.export_dialog)):
             button = QToolButton(text=text, toolTip=tip)
             button.clicked.connect(slot)
             buttons.addWidget(button)
-        self.preset_button = QToolButton(text="Presets", toolTip="Replace the list with a dataset's classes")
+        self.preset_button = QToolButton(text="Presets", toolTip="Add a dataset's classes to the list, "
+                                                                  "or replace the list with them")
         self.preset_button.setPopupMode(QToolButton.ToolButtonPopupMode.InstantPopup)
-        menu = QMenu(self.preset_button)
-        for preset in preset_names():
-            menu.addAction(PRESET_TITLES.get(preset, preset), lambda preset=preset: self.load_preset(preset))
-        self.preset_button.setMenu(menu)
+        self.preset_button.setMenu(build_preset_menu(self.preset_button, self.add_preset, self.load_preset))
         buttons.addWidget(self.preset_button)
         buttons.addStretch(1)
         buttons.addWidget(self.count_label)
@@ -110,72 +88,65 @@ class LabelEditor(QWidget):
         layout.addWidget(self.tree, 1)
         layout.addLayout(buttons)
         layout.addWidget(self.message)
-        self._bold = QFont(self.font())
-        self._bold.setBold(True)
         self._result = None  # the newest result whose scores are not shown yet
+        self._emitted: list[LabelSpec] = []  # the list as last announced: what the next change can go back to
+        self._undo: list[list[LabelSpec]] = []  # earlier lists, oldest first
 
     # ---- reading ----
     def labels(self) -> list[LabelSpec]:
-        specs = []
-        for i in range(self.tree.topLevelItemCount()):
-            item = self.tree.topLevelItem(i)
-            specs.append(LabelSpec(item.text(NAME), item.text(DESCRIPTION).strip() or None))
-        return specs
+        return self.tree.labels()
 
     def names(self) -> list[str]:
-        return [self.tree.topLevelItem(i).text(NAME) for i in range(self.tree.topLevelItemCount())]
-
-    def _find(self, name: str) -> QTreeWidgetItem | None:
-        key = label_key(name)
-        for i in range(self.tree.topLevelItemCount()):
-            if label_key(self.tree.topLevelItem(i).text(NAME)) == key:
-                return self.tree.topLevelItem(i)
-        return None
+        return self.tree.names()
 
     def score_text(self, name: str) -> str:
-        item = self._find(name)
-        return item.text(SCORE) if item is not None else ""
+        return self.tree.score_text(name)
 
     # ---- editing ----
-    def _new_item(self, label: LabelSpec) -> QTreeWidgetItem:
-        item = QTreeWidgetItem([label.name, label.description or "", ""])
-        item.setFlags(Qt.ItemFlag.ItemIsSelectable | Qt.ItemFlag.ItemIsEditable | Qt.ItemFlag.ItemIsDragEnabled
-                      | Qt.ItemFlag.ItemIsEnabled)
-        item.setData(NAME, Qt.ItemDataRole.UserRole, label.name)  # the accepted name, restored on a bad rename
-        item.setToolTip(NAME, label.description or label.name)
-        item.setTextAlignment(SCORE, Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
-        return item
-
     def set_labels(self, labels, emit: bool = True):
-        """Replace the list (names or LabelSpecs; repeated names are dropped)."""
-        self.tree.blockSignals(True)
-        self.tree.clear()
-        seen = set()
+        """Replace the list (names or LabelSpecs; repeated names and names over MAX_LABEL_LENGTH are dropped).
+        emit=False sets the starting list: nothing is announced and Undo goes back no further."""
+        specs, seen = [], set()
         for label in labels:
             label = label if isinstance(label, LabelSpec) else LabelSpec(str(label))
             if label_key(label.name) not in seen:
                 seen.add(label_key(label.name))
-                self.tree.addTopLevelItem(self._new_item(label))
-        self.tree.blockSignals(False)
+                specs.append(label)
+        specs, too_long = split_too_long(specs)
+        self.tree.fill(specs)
+        if too_long:
+            self.message.setText(left_out_message(too_long))
         if emit:
             self._emit()
         else:
+            self._emitted, self._undo = self.labels(), []
             self._update_count()
 
+    def _name_problem(self, name: str, item: QTreeWidgetItem | None = None) -> str | None:
+        """Why `name` cannot be a label (for `item`, when it renames one), or None."""
+        if not name:
+            return "A label needs a name." if item is not None else "Type a label first."
+        if len(name) > MAX_LABEL_LENGTH:
+            return too_long_message(name)
+        other = self.tree.find(name)
+        if other is not None and other is not item:
+            return f"“{quoted(name)}” is already in the list."
+        return None
+
     def add_label(self, name: str, description: str | None = None) -> bool:
-        if not name.strip():
-            self.message.setText("Type a label first.")
-            return False
-        if self._find(name) is not None:
-            self.message.setText(f"“{name.strip()}” is already in the list.")
+        name = " ".join(name.split())
+        problem = self._name_problem(name)
+        if problem:
+            self.message.setText(problem)
             return False
         label = LabelSpec(name, description or None)
         self.tree.blockSignals(True)
-        item = self._new_item(label)
+        item = self.tree.new_item(label)
         self.tree.addTopLevelItem(item)
         self.tree.blockSignals(False)
+        self.tree.fit_columns()
         self.tree.scrollToItem(item)
-        self.message.setText(f"Added “{label.name}”.")
+        self.message.setText(f"Added “{quoted(label.name)}”.")
         self._emit()
         return True
 
@@ -186,7 +157,7 @@ class LabelEditor(QWidget):
             self.name_edit.setFocus()
 
     def remove_label(self, name: str) -> bool:
-        item = self._find(name)
+        item = self.tree.find(name)
         if item is None:
             return False
         self.tree.takeTopLevelItem(self.tree.indexOfTopLevelItem(item))
@@ -198,11 +169,11 @@ class LabelEditor(QWidget):
         for item in items:
             self.tree.takeTopLevelItem(self.tree.indexOfTopLevelItem(item))
         if items:
-            self.message.setText(f"Deleted {len(items)} label{'s' if len(items) > 1 else ''}.")
+            self.message.setText(f"Deleted {len(items)} label{'s' if len(items) > 1 else ''}. {UNDO_HINT}")
             self._emit()
 
     def rename_label(self, old: str, new: str) -> bool:
-        item = self._find(old)
+        item = self.tree.find(old)
         if item is None:
             return False
         item.setText(NAME, new)  # goes through _item_edited, which validates
@@ -214,7 +185,7 @@ class LabelEditor(QWidget):
             self.tree.editItem(item, NAME)
 
     def move_label(self, name: str, offset: int):
-        item = self._find(name)
+        item = self.tree.find(name)
         if item is None:
             return
         row = self.tree.indexOfTopLevelItem(item)
@@ -238,9 +209,7 @@ class LabelEditor(QWidget):
         accepted = item.data(NAME, Qt.ItemDataRole.UserRole)
         if column == NAME:
             name = " ".join(item.text(NAME).split())
-            other = self._find(name)
-            problem = ("A label needs a name." if not name else
-                       f"“{name}” is already in the list." if other is not None and other is not item else None)
+            problem = self._name_problem(name, item)
             self.tree.blockSignals(True)
             item.setText(NAME, accepted if problem else name)
             if not problem:
@@ -251,27 +220,47 @@ class LabelEditor(QWidget):
                 return
             if name == accepted:
                 return
-            self.message.setText(f"Renamed “{accepted}” to “{name}”.")
+            self.message.setText(f"Renamed “{quoted(accepted)}” to “{quoted(name)}”.")
+        self.tree.blockSignals(True)
+        self.tree.update_tooltips(item)
+        self.tree.blockSignals(False)
+        if column == DESCRIPTION:
+            self.tree.fit_columns()
         self._emit()
+
+    def undo(self) -> bool:
+        """Go back to the list before the last change."""
+        if not self._undo:
+            self.message.setText("Nothing to undo.")
+            return False
+        previous = self._undo.pop()
+        self.tree.fill(previous)
+        self._emitted = self.labels()
+        self._update_count()
+        self.message.setText(f"Undone: back to {self._count_text()}.")
+        self.sig_labels_changed.emit(self.labels())
+        return True
 
     # ---- presets and files ----
     def load_preset(self, preset: str):
-        labels = load_preset(preset)
+        """Replace the list with a preset (Undo brings the old list back)."""
+        labels, message = preset_replacing(preset, len(self.labels()))
         self.set_labels(labels)
-        self.message.setText(f"Loaded {PRESET_TITLES.get(preset, preset)}: {len(labels)} labels.")
+        self.message.setText(message)
+
+    def add_preset(self, preset: str):
+        """Append the preset's labels the list does not have yet."""
+        labels, message = preset_added(preset, self.labels())
+        self.set_labels(labels)
+        self.message.setText(message)
 
     def import_file(self, path) -> bool:
-        try:
-            labels = read_label_file(path)
-        except ValueError as error:
-            self.message.setText(str(error))
-            return False
-        if not labels:
-            self.message.setText(f"{path}: no labels in the file.")
-            return False
-        self.set_labels(labels)
-        self.message.setText(f"Imported {len(labels)} labels from {Path(path).name}.")
-        return True
+        """Replace the list with a label file's (Undo brings the old list back); False if nothing was read."""
+        labels, message = read_labels(path)
+        if labels:
+            self.set_labels(labels)
+        self.message.setText(message)
+        return bool(labels)
 
     def export_file(self, path):
         write_label_file(path, self.labels())
@@ -297,24 +286,21 @@ class LabelEditor(QWidget):
         if result is None:
             return False
         scores = result.scores if result.state == "ok" else {}
-        best = result.top[0]["label"] if scores and result.top else None
-        self.tree.blockSignals(True)
-        for i in range(self.tree.topLevelItemCount()):
-            item = self.tree.topLevelItem(i)
-            score = scores.get(item.text(NAME))
-            text = "" if score is None else f"{score:+.2f}"
-            if item.text(SCORE) != text:
-                item.setText(SCORE, text)
-            bold = item.text(NAME) == best
-            if item.font(NAME).bold() != bold:
-                item.setFont(NAME, self._bold if bold else self.font())
-        self.tree.blockSignals(False)
+        self.tree.show_scores(scores, result.top[0]["label"] if scores and result.top else None)
         return True
 
-    def _update_count(self):
+    def _count_text(self) -> str:
         count = self.tree.topLevelItemCount()
-        self.count_label.setText(f"{count} label{'s' if count != 1 else ''}")
+        return f"{count} label{'s' if count != 1 else ''}"
+
+    def _update_count(self):
+        self.count_label.setText(self._count_text())
 
     def _emit(self):
+        """Announce the list; the one announced before goes on the undo stack."""
+        labels = self.labels()
+        if labels != self._emitted:
+            self._undo = (self._undo + [self._emitted])[-UNDO_STEPS:]
+            self._emitted = labels
         self._update_count()
-        self.sig_labels_changed.emit(self.labels())
+        self.sig_labels_changed.emit(labels)

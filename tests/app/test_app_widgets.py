@@ -1,21 +1,16 @@
-"""App widgets on their own: label editor, prediction bars, timeline, attention view, video view, settings, banner."""
+"""App widgets on their own: attention view, video view, skeleton drawing, settings, banner (the label editor,
+prediction bars and timeline have their own test files)."""
 
 import numpy as np
-import pytest
 from io_fixtures import standing_pose
-from PyQt6.QtCore import Qt
 
 from app.settings import AppSettings, load_settings, open_store, save_settings
 from app.widgets.attention_view import AttentionView
 from app.widgets.banner import Banner
-from app.widgets.label_editor import LabelEditor, write_label_file
-from app.widgets.prediction_bars import PredictionBars
 from app.widgets.skeleton import EDGES, front_view, graph_data
-from app.widgets.timeline import ScoreTimeline
 from app.widgets.video_view import VideoView, drawn_points
 from core.live.scorer import LiveResult
 from core.live.sources.base import Frame
-from core.readers.label_presets import load_preset
 from core.readers.labels import LabelSpec
 from core.skeleton.layouts import NTU25
 
@@ -28,93 +23,6 @@ def result(timestamp, probs: dict, state="ok", version=1, attention=None, keyfra
                       if state == "ok" else [],
                       scores={k: float(np.log(v)) for k, v in probs.items()} if state == "ok" else {},
                       attention=list(attention) if attention is not None else [], keyframes=list(keyframes))
-
-
-@pytest.fixture
-def editor(qtbot):
-    widget = LabelEditor()
-    qtbot.addWidget(widget)
-    widget.set_labels(["wave", "clap"], emit=False)
-    return widget
-
-
-def test_typing_a_name_and_enter_adds_it_with_its_description(qtbot, editor):
-    with qtbot.waitSignal(editor.sig_labels_changed) as signal:
-        qtbot.keyClicks(editor.name_edit, "jump in place")
-        qtbot.keyClicks(editor.description_edit, "both feet leave the floor")
-        qtbot.keyClick(editor.name_edit, Qt.Key.Key_Return)
-    assert signal.args[0][-1] == LabelSpec("jump in place", "both feet leave the floor")
-    assert editor.names() == ["wave", "clap", "jump in place"] and editor.name_edit.text() == ""
-    with qtbot.assertNotEmitted(editor.sig_labels_changed):
-        qtbot.keyClicks(editor.name_edit, "  WAVE ")
-        qtbot.keyClick(editor.name_edit, Qt.Key.Key_Return)
-    assert "already in the list" in editor.message.text() and len(editor.names()) == 3
-
-
-def test_rename_delete_and_reorder(qtbot, editor):
-    editor.add_label("kick")
-    assert editor.rename_label("clap", "clap hands") and editor.names() == ["wave", "clap hands", "kick"]
-    assert not editor.rename_label("kick", "wave"), "a rename onto an existing name is refused"
-    assert not editor.rename_label("kick", "   "), "an empty name is refused"
-    assert editor.names() == ["wave", "clap hands", "kick"]
-    with qtbot.waitSignal(editor.sig_labels_changed) as signal:
-        editor.move_label("kick", -2)
-    assert [label.name for label in signal.args[0]] == ["kick", "wave", "clap hands"]
-    with qtbot.waitSignal(editor.sig_labels_changed) as signal:
-        assert editor.remove_label("wave")
-    assert [label.name for label in signal.args[0]] == ["kick", "clap hands"]
-
-
-def test_import_export_round_trip_and_presets(qtbot, editor, tmp_path):
-    editor.set_labels([LabelSpec("wave", "one hand swings side to side"), LabelSpec("clap")])
-    editor.export_file(tmp_path / "labels.txt")
-    assert (tmp_path / "labels.txt").read_text() == "wave\tone hand swings side to side\nclap\n"
-    editor.set_labels(["other"])
-    assert editor.import_file(tmp_path / "labels.txt")
-    assert editor.labels() == [LabelSpec("wave", "one hand swings side to side"), LabelSpec("clap")]
-    (tmp_path / "bad.txt").write_text("ok\n\tonly a description\n")
-    assert not editor.import_file(tmp_path / "bad.txt") and "bad.txt:2" in editor.message.text()
-    editor.load_preset("ntu60")
-    assert editor.labels() == load_preset("ntu60") and editor.count_label.text() == "60 labels"
-
-
-def test_scores_column_shows_each_labels_score(qtbot, editor):
-    editor.set_scores(result(1.0, {"wave": 0.7, "clap": 0.3}))
-    assert editor.score_text("wave") == "" and editor.refresh() and not editor.refresh()
-    assert editor.score_text("wave") == f"{np.log(0.7):+.2f}" and editor.score_text("clap") != ""
-    editor.set_scores(result(1.2, {"wave": 0.7, "clap": 0.3}, state="no person"))
-    editor.refresh()
-    assert editor.score_text("wave") == ""
-
-
-def test_prediction_bars_keep_best_first(qtbot):
-    bars = PredictionBars(rows=3)
-    qtbot.addWidget(bars)
-    bars.set_result(result(1.0, {"a": 0.2, "b": 0.5, "c": 0.3}))
-    assert [label for label, _ in bars.top] == ["b", "c", "a"] and bars.state == "ok"
-    bars.set_result(result(1.2, {"a": 1.0}, state="still"))
-    assert bars.state == "still" and bars.top[0][0] == "b", "an unscored window keeps the last bars, faded"
-    bars.grab()  # paints without error
-
-
-def test_timeline_keeps_a_fixed_history_and_follows_label_edits(qtbot):
-    timeline = ScoreTimeline(curves=2)
-    qtbot.addWidget(timeline)
-    curves_before = list(timeline.curves)
-    for i in range(10):
-        timeline.add_result(result(i * 0.2, {"wave": 0.6, "clap": 0.3, "kick": 0.1}))
-    timeline.add_result(result(2.0, {"wave": 0.6, "clap": 0.3, "kick": 0.1}, state="no person"))
-    timeline.refresh()
-    assert timeline.curves == curves_before, "curves are made once"
-    assert timeline.shown == ["wave", "clap"]
-    history = timeline.history_of("wave")
-    assert len(history) == 11 and np.allclose(history[:10], 0.6) and np.isnan(history[-1])
-    x, y = timeline.curves[0].getData()
-    assert x[-1] == 0.0 and np.isclose(x[-2], -0.2) and timeline.probs.shape[0] == 600
-    assert np.isclose(y[-2], 60.0), "drawn in percent"
-    timeline.add_result(result(2.2, {"clap": 0.5, "jump": 0.5}, version=2))  # wave removed, jump added
-    timeline.refresh()
-    assert set(timeline.columns) == {"clap", "jump"} and np.allclose(timeline.history_of("clap")[:10], 0.3)
 
 
 def test_attention_view_draws_curve_keyframes_and_thumbnails(qtbot):
@@ -185,14 +93,6 @@ def test_banner_shows_message_and_actions(qtbot):
     assert clicked == [1]
     banner.close_button.click()
     assert banner.message() == ""
-
-
-def test_label_file_writer_matches_the_core_reader(tmp_path):
-    from core.readers.label_presets import read_label_file
-
-    labels = [LabelSpec("a b", "desc one"), LabelSpec("c")]
-    write_label_file(tmp_path / "l.txt", labels)
-    assert read_label_file(tmp_path / "l.txt") == labels
 
 
 def test_video_frames_carry_pixel_positions_inside_the_image(shared_data):
