@@ -1,9 +1,11 @@
 """Small generated skeleton files in every supported format, so the reader tests run without the real data."""
 
+import gzip
 from pathlib import Path
 
 import numpy as np
 
+from core.readers.kinder_gator import COLUMNS
 from core.readers.ntu_writer import write_ntu_skeleton
 from core.skeleton.clip import Clip
 from core.skeleton.joint_maps import SOURCE_JOINT_NAMES, direct_map
@@ -123,3 +125,34 @@ def waving_clip(seconds: float = 4.0, seed: int = 0):
 def write_waving_skeleton(path, seconds: float = 4.0):
     write_ntu_skeleton(path, waving_clip(seconds))
     return path
+
+
+def write_kinder_gator_csv(path: Path, ntu_joints: np.ndarray, pid: int = 342, motion: str = "Raise-your-hand",
+                           step_ms: float = 33.3):
+    """A Kinder-Gator CSV (gzip-compressed when the name ends in .gz): header, then `Timestamp, 20 x XYZ, User-ID,
+    Action,` per frame (every line ends in a comma), timestamps in ms from an arbitrary sensor clock."""
+    joints = to_source_order(ntu_joints, "kinect_v1_sdk20")
+    rows = [",".join(COLUMNS) + ","]
+    for t, frame in enumerate(joints):
+        rows.append(f"{50567492.1029 + t * step_ms:.4f}," + ",".join(f"{v:.7g}" for v in frame.ravel())
+                    + f",{pid},{motion},")
+    data = ("\n".join(rows) + "\n").encode()
+    Path(path).write_bytes(gzip.compress(data) if str(path).endswith(".gz") else data)
+
+
+def write_msrc12_files(csv_path: Path, ntu_joints: np.ndarray, action_frames, gesture: int = 3,
+                       untracked=(), start_us: int = 15678418023, step_us: int = 33333):
+    """An MSRC-12 sequence (`t x1 y1 z1 w1 ...`, CRLF) and its .tagstream with one action point per given frame."""
+    joints = to_source_order(ntu_joints, "kinect_v1_sdk20")
+    rows = []
+    for t, frame in enumerate(joints):
+        values = np.zeros((20, 4)) if t in untracked else np.c_[frame, np.ones(20)]
+        rows.append(f"{start_us + t * step_us} " + " ".join(f"{v:.6f}" for v in values.ravel()))
+    data = ("\r\n".join(rows) + "\r\n").encode()
+    Path(csv_path).write_bytes(gzip.compress(data) if str(csv_path).endswith(".gz") else data)
+    names = {1: "lift outstretched arms", 3: "Push right", 11: "Beat both"}
+    tag = f"G{gesture}{'  ' if gesture < 10 else ' '}{names.get(gesture, 'gesture')}"
+    ticks = [round((start_us + f * step_us) * 49875 / 1000) for f in action_frames]
+    lines = ["XQPCTick;Tag"] + [f"{tick};{tag}" for tick in ticks]
+    Path(str(csv_path).removesuffix(".gz").removesuffix(".csv") + ".tagstream").write_bytes(
+        ("\r\n".join(lines) + "\r\n").encode())

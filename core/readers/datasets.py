@@ -11,6 +11,8 @@ from core.errors import SkeletonFileError
 from core.paths import data_root
 from core.readers.gtu import read_gtu, read_gtu_classes
 from core.readers.kinect_v1 import read_msr_action3d, read_utd_mhad, read_utkinect, read_utkinect_labels
+from core.readers.kinder_gator import load_kinder_gator
+from core.readers.msrc12 import load_msrc12
 from core.readers.ntu import read_ntu_skeleton
 from core.readers.parse_cache import cached_clips
 from core.skeleton.clip import Clip
@@ -119,6 +121,8 @@ DATASETS = {
     "utkinect": DatasetEntry("utkinect", _load_utkinect, "kinect_v1_sdk20"),
     "gtu": DatasetEntry("gtu", _load_gtu, "ntu25"),
     "ntu_samples": DatasetEntry("ntu_samples", _load_ntu_samples, "ntu25"),
+    "kinder_gator": DatasetEntry("kinder_gator", load_kinder_gator, "kinect_v1_sdk20"),
+    "msrc12": DatasetEntry("msrc12", load_msrc12, "kinect_v1_sdk20"),
 }
 
 

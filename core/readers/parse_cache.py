@@ -17,7 +17,9 @@ log = logging.getLogger(__name__)
 CACHE_FORMAT = 1  # bump when the stored layout changes
 # The parsing code is part of the key: editing a reader or a joint map invalidates the cache.
 _CODE_FILES = ("skeleton/clip.py", "skeleton/joint_maps.py", "readers/common.py", "readers/ntu.py",
-               "readers/kinect_v1.py", "readers/gtu.py", "readers/datasets.py", "readers/parse_cache.py")
+               "readers/kinect_v1.py", "readers/gtu.py", "readers/datasets.py", "readers/parse_cache.py",
+               "readers/kinder_gator.py", "readers/msrc12.py", "../assets/labels/kinder_gator_names.tsv",
+               "../assets/labels/msrc12.txt")
 
 Loaded = tuple[list[Clip], list[str], list[tuple[str, str]]]  # clips, class names, bad files
 

@@ -12,7 +12,8 @@ from core.skeleton.layouts import NTU25
 
 J = NTU25.index
 EXPECTED = {  # name: (clips, classes with clips)
-    "utd_mhad": (861, 27), "msr_action3d": (566, 20), "utkinect": (199, 10), "gtu": (508, 14), "ntu_samples": (12, 11)}
+    "utd_mhad": (861, 27), "msr_action3d": (566, 20), "utkinect": (199, 10), "gtu": (508, 14), "ntu_samples": (12, 11),
+    "kinder_gator": (1159, 66), "msrc12": (359, 12)}
 
 
 @pytest.fixture(scope="module")
