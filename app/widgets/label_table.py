@@ -11,7 +11,7 @@ SCORE_TOOLTIP = ("The model's raw score for each label on the newest window: hig
                  "are only compared with each other, so negative values are normal; the prediction bars show "
                  "them as probabilities.")
 EMPTY_DESCRIPTION_WIDTH = 96  # pixels: room for the header while no label has a description
-DESCRIPTION_SHARE = 0.45  # the most of the table's width descriptions take, so names stay readable
+NAME_SHARE = 0.55  # with descriptions, names get up to this share of the width and descriptions the rest
 
 
 def name_tooltip(label: LabelSpec) -> str:
@@ -21,7 +21,8 @@ def name_tooltip(label: LabelSpec) -> str:
 
 class LabelTable(QTreeWidget):
     """A flat tree of labels. Rows can be dragged into a new order (sig_reordered); long names are elided in
-    the cell and shown in full as the row's tooltip; the name column takes the width descriptions do not need."""
+    the cell and shown in full as the row's tooltip. Names come first: with no description in the list the name
+    column takes all the width; with some, it fits the names (up to NAME_SHARE) and descriptions take the rest."""
 
     sig_reordered = pyqtSignal()
 
@@ -41,11 +42,8 @@ class LabelTable(QTreeWidget):
         self.setEditTriggers(QAbstractItemView.EditTrigger.DoubleClicked | QAbstractItemView.EditTrigger.EditKeyPressed)
         header = self.header()
         header.setStretchLastSection(False)
-        header.setSectionResizeMode(NAME, QHeaderView.ResizeMode.Stretch)
-        header.setSectionResizeMode(DESCRIPTION, QHeaderView.ResizeMode.Interactive)
         header.setSectionResizeMode(SCORE, QHeaderView.ResizeMode.ResizeToContents)
-        self.setColumnWidth(DESCRIPTION, EMPTY_DESCRIPTION_WIDTH)
-        self._described = False  # whether some label has a description (the description column is sized for it)
+        self.fit_columns()
         self._bold = QFont(self.font())
         self._bold.setBold(True)
 
@@ -92,17 +90,21 @@ class LabelTable(QTreeWidget):
         self.fit_columns()
 
     def fit_columns(self):
-        """A narrow description column while no label has one, wider (up to DESCRIPTION_SHARE) once some do;
-        resized only when that changes, so a width the user dragged stays."""
-        described = any(item.text(DESCRIPTION).strip() for item in self.rows())
-        if described == self._described:
-            return
-        self._described = described
-        if described:
-            wanted = self.sizeHintForColumn(DESCRIPTION) + 12
-            self.setColumnWidth(DESCRIPTION, int(min(wanted, DESCRIPTION_SHARE * self.viewport().width())))
+        """Size the name and description columns for the labels now in the list (see the class docstring)."""
+        header = self.header()
+        if any(item.text(DESCRIPTION).strip() for item in self.rows()):
+            header.setSectionResizeMode(NAME, QHeaderView.ResizeMode.Interactive)
+            header.setSectionResizeMode(DESCRIPTION, QHeaderView.ResizeMode.Stretch)
+            names = self.sizeHintForColumn(NAME) + 12
+            self.setColumnWidth(NAME, int(min(names, NAME_SHARE * self.viewport().width())))
         else:
+            header.setSectionResizeMode(NAME, QHeaderView.ResizeMode.Stretch)
+            header.setSectionResizeMode(DESCRIPTION, QHeaderView.ResizeMode.Interactive)
             self.setColumnWidth(DESCRIPTION, EMPTY_DESCRIPTION_WIDTH)
+
+    def resizeEvent(self, event):
+        super().resizeEvent(event)
+        self.fit_columns()  # the name column's share follows the dock's width
 
     # ---- scores ----
     def score_text(self, name: str) -> str:

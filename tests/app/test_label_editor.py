@@ -100,7 +100,10 @@ def test_columns_give_names_the_room_while_no_label_has_a_description(qtbot, edi
     assert "negative values are normal" in editor.tree.headerItem().toolTip(SCORE)
     editor.add_label("bow", "the upper body bends forward from the hips, then comes back up")
     assert header.sectionSize(DESCRIPTION) > EMPTY_DESCRIPTION_WIDTH, "a description gets room once there is one"
-    assert header.sectionSize(NAME) >= 0.4 * editor.tree.viewport().width()
+    editor.load_preset("ntu60")  # names up to 35 characters, every one with a long description
+    widest = max(editor.fontMetrics().horizontalAdvance(name) for name in editor.names()[:20])
+    assert header.sectionSize(NAME) >= min(widest, 0.5 * editor.tree.viewport().width()), "names come first"
+    assert header.sectionSize(DESCRIPTION) >= 100
 
 
 def test_a_preset_replaces_the_list_and_undo_brings_the_typed_labels_back(qtbot, editor):
