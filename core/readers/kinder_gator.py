@@ -32,6 +32,7 @@ FILE_JOINTS = ("HipCenter", "Spine", "ShoulderCenter", "Head", "ShoulderLeft", "
                "ShoulderRight", "ElbowRight", "WristRight", "HandRight", "HipLeft", "KneeLeft", "AnkleLeft",
                "FootLeft", "HipRight", "KneeRight", "AnkleRight", "FootRight")
 COLUMNS = ("Timestamp",) + tuple(f"{joint}{axis}" for joint in FILE_JOINTS for axis in "XYZ") + ("User-ID", "Action")
+GROUPS = {"Adults": "adult", "Children": "child"}  # the release's two folders
 FILE_NAME = re.compile(r"POSE-p(?P<pid>\d+)_(?P<order>\d+)-(?P<motion>.+)-(?P<unixms>\d+)\.csv(\.gz)?$")
 
 # Side finding (measured on all 1159 files, see tests/readers/test_kinder_gator.py). Per frame, the right-minus-left
@@ -218,7 +219,7 @@ def read_kinder_gator(path: str | Path, table: dict[str, MotionClass] | None = N
     The motion comes from the file name's motionName (the Action column when the name does not parse; the two must
     agree). A joint at exactly (0, 0, 0) or with Z <= 0 is untracked (valid False). fps is the native rate over
     the file's timestamps; extras: timestamps (s from the first frame), motion, moving_side ("right", "left" or
-    None; None also for motions without a side), group ("adult"/"child", from the folder), order (NN).
+    None; None also for motions without a side), group ("adult"/"child" from the folder, else None), order (NN).
     Raises SkeletonFileError for a bad file (see read_kinder_gator_file), a motion not in the names table, or no
     tracked joint in any frame.
     """
@@ -247,7 +248,7 @@ def read_kinder_gator(path: str | Path, table: dict[str, MotionClass] | None = N
                 label_name=name, subject=user, source=str(path),
                 fps=float((len(timestamps) - 1) / span_s) if span_s > 0 else 30.0)
     clip.extras.update(source_layout=SOURCE_LAYOUT, timestamps=(timestamps - timestamps[0]) / 1000.0, motion=motion,
-                       moving_side=side, group="child" if path.parent.name == "Children" else "adult",
+                       moving_side=side, group=GROUPS.get(path.parent.name),
                        order=int(match["order"]) if match else None)
     return clip
 

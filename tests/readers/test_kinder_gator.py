@@ -46,7 +46,8 @@ def test_reads_plain_and_gzip_alike(tmp_path):
     np.testing.assert_array_equal(a.joints, b.joints)
     assert a.joints.shape == (12, 1, 25, 3) and a.valid.all()
     np.testing.assert_allclose(a.joints[:, 0][:, REAL], body[:, REAL], atol=1e-5)
-    assert (a.label_name, a.subject, a.extras["motion"], a.extras["order"]) == ("bow", 342, "Bow", 1)
+    assert (a.label_name, a.subject, a.extras["motion"], a.extras["order"], a.extras["group"]) == (
+        "bow", 342, "Bow", 1, None)  # group comes from the release's Adults/ or Children/ folder
     assert a.fps == pytest.approx(1000 / 33.3) and a.extras["timestamps"][1] == pytest.approx(0.0333)
     assert a.label == class_names(read_names_table()).index("bow")
 
