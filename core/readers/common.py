@@ -10,6 +10,9 @@ from core.skeleton.clip import Clip
 from core.skeleton.joint_maps import to_ntu25
 
 
+FLOAT32_MAX = float(np.finfo(np.float32).max)  # clips are float32: a larger number would read as infinite
+
+
 def read_lines(path: str | Path) -> list[str]:
     """The file's lines (CRLF or LF). Raises SkeletonFileError when missing, unreadable, binary or empty."""
     path = Path(path)
@@ -42,7 +45,8 @@ def parse_int(path: Path, lines: list[str], row: int, field: str) -> int:
 
 
 def parse_rows(path: Path, lines: list[str], row: int, count: int, width: int, field: str) -> np.ndarray:
-    """`count` lines from lines[row] with `width` finite numbers each -> (count, width) float64."""
+    """`count` lines from lines[row] with `width` finite numbers each -> (count, width) float64. Numbers beyond
+    float32's range count as bad too: clips store float32, where they would become infinite."""
     if row + count > len(lines):
         raise SkeletonFileError(path, f"file ends early (truncated): {count} lines of {field} expected, "
                                 f"{max(len(lines) - row, 0)} present", line=min(row, len(lines)) + 1, field=field)
@@ -54,7 +58,7 @@ def parse_rows(path: Path, lines: list[str], row: int, count: int, width: int, f
             values = np.array(tokens, dtype=np.float64).reshape(count, width)
         except ValueError:
             values = None
-    if values is None or not np.isfinite(values).all():
+    if values is None or not (np.abs(values) <= FLOAT32_MAX).all():
         _raise_first_bad_row(path, block, row, width, field)
     return values
 
@@ -83,9 +87,9 @@ def _raise_first_bad_row(path: Path, block: list[str], row: int, width: int, fie
             except ValueError:
                 raise SkeletonFileError(path, f"value {column + 1} is not a number: {token[:40]!r}",
                                         line=row + offset + 1, field=field) from None
-            if not np.isfinite(value):
-                raise SkeletonFileError(path, f"value {column + 1} is {token!r}", line=row + offset + 1,
-                                        field=field)
+            if not abs(value) <= FLOAT32_MAX:
+                raise SkeletonFileError(path, f"value {column + 1} is {token[:40]!r}, not a finite number",
+                                        line=row + offset + 1, field=field)
     raise SkeletonFileError(path, "unparseable block", line=row + 1, field=field)
 
 

@@ -162,3 +162,17 @@ def test_degenerate_files_name_the_file(content, workdir):
         assert str(error.value).startswith(str(path))
     with pytest.raises(SkeletonFileError, match="cannot read"):
         read_ntu_skeleton(workdir / "missing.skeleton")
+
+
+def test_a_number_beyond_float32_is_named_not_read_as_infinite(tmp_path):
+    body = moving_body(3)
+    write_gtu_text(tmp_path / "gtu.txt", body)
+    lines = (tmp_path / "gtu.txt").read_text().splitlines()
+    lines[4] = "0.21E87334 0.5 3.0"  # parses as infinity in float64
+    (tmp_path / "gtu.txt").write_text("\n".join(lines) + "\n")
+    with pytest.raises(SkeletonFileError, match=r"gtu.txt:5: .*not a finite number"):
+        read_gtu(tmp_path / "gtu.txt")
+    lines[4] = "1e39 0.5 3.0"  # finite in float64, infinite in the float32 clips store
+    (tmp_path / "gtu.txt").write_text("\n".join(lines) + "\n")
+    with pytest.raises(SkeletonFileError, match=r"gtu.txt:5: .*not a finite number"):
+        read_gtu(tmp_path / "gtu.txt")
