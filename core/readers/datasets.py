@@ -12,6 +12,7 @@ from core.paths import data_root
 from core.readers.gtu import read_gtu, read_gtu_classes
 from core.readers.kinect_v1 import read_msr_action3d, read_utd_mhad, read_utkinect, read_utkinect_labels
 from core.readers.kinder_gator import load_kinder_gator
+from core.readers.mocap_datasets import load_bandai_namco, load_hdm05
 from core.readers.msrc12 import load_msrc12
 from core.readers.ntu import read_ntu_skeleton
 from core.readers.parse_cache import cached_clips
@@ -123,6 +124,9 @@ DATASETS = {
     "ntu_samples": DatasetEntry("ntu_samples", _load_ntu_samples, "ntu25"),
     "kinder_gator": DatasetEntry("kinder_gator", load_kinder_gator, "kinect_v1_sdk20"),
     "msrc12": DatasetEntry("msrc12", load_msrc12, "kinect_v1_sdk20"),
+    # Both Bandai-Namco sets are one dataset: same three actors, skeleton, studio and processing, walk/run in both.
+    "bandai_namco": DatasetEntry("bandai_namco", load_bandai_namco, "bandai_namco22"),
+    "hdm05": DatasetEntry("hdm05", load_hdm05, "hdm05_31"),
 }
 
 

@@ -19,7 +19,8 @@ CACHE_FORMAT = 1  # bump when the stored layout changes
 _CODE_FILES = ("skeleton/clip.py", "skeleton/joint_maps.py", "readers/common.py", "readers/ntu.py",
                "readers/kinect_v1.py", "readers/gtu.py", "readers/datasets.py", "readers/parse_cache.py",
                "readers/kinder_gator.py", "readers/msrc12.py", "../assets/labels/kinder_gator_names.tsv",
-               "../assets/labels/msrc12.txt")
+               "../assets/labels/msrc12.txt", "readers/bvh.py", "readers/asf_amc.py", "readers/mocap_datasets.py",
+               "../assets/labels/mocap_names.tsv")
 
 Loaded = tuple[list[Clip], list[str], list[tuple[str, str]]]  # clips, class names, bad files
 

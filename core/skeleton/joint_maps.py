@@ -10,6 +10,10 @@ Synthesised joints (positions on a line a + t (b - a), t fitted on real Kinect v
                 Thumb on wrist -> thumb (MediaPipe's hand points are knuckles, so tip and thumb are stretched).
   Kinect v1 20: SpineMid on SpineBase -> SpineShoulder; Neck on SpineShoulder -> Head; HandTip and Thumb on
                 wrist -> hand (extrapolated: the thumb has no direction of its own, it lies on the hand axis).
+  Bandai-Namco 22 (BVH): Head on SpineShoulder -> Neck (the file's head joint is the top of the neck); Hand, HandTip
+                and Thumb on elbow -> wrist (the hands end at the wrist), at Kinect v2's lengths over the forearm.
+  HDM05 31 (ASF/AMC bone ends): SpineBase, SpineMid as for MediaPipe (the root sits ~10 cm above the hip joints);
+                Head halfway along the head bone.
   Azure 32 and NTU 25: none.
 
 Axes (all measured on the data, see tests/test_joint_maps.py and tests/test_datasets.py): the UTD-MHAD, MSR Action3D
@@ -57,6 +61,19 @@ KINECT_V1_SDK20_NAMES = (
     "right_hip", "right_knee", "right_ankle", "right_foot",
 )
 
+# Motion capture: BVH joint names lower-cased (they would clash with NTU names) and ASF points (root, bone ends).
+BANDAI_NAMCO22_NAMES = (
+    "joint_root", "hips", "spine", "chest", "neck", "head", "shoulder_l", "upperarm_l", "lowerarm_l", "hand_l",
+    "shoulder_r", "upperarm_r", "lowerarm_r", "hand_r", "upperleg_l", "lowerleg_l", "foot_l", "toes_l", "upperleg_r",
+    "lowerleg_r", "foot_r", "toes_r",
+)
+HDM05_31_NAMES = (
+    "root", "lhipjoint", "lfemur", "ltibia", "lfoot", "ltoes", "rhipjoint", "rfemur", "rtibia", "rfoot", "rtoes",
+    "lowerback", "upperback", "thorax", "lowerneck", "upperneck", "head", "lclavicle", "lhumerus", "lradius",
+    "lwrist", "lhand", "lfingers", "lthumb", "rclavicle", "rhumerus", "rradius", "rwrist", "rhand", "rfingers",
+    "rthumb",
+)
+
 SOURCE_JOINT_NAMES: dict[str, tuple[str, ...]] = {
     "ntu25": NTU25.joint_names,
     "mediapipe33": MEDIAPIPE33_NAMES,
@@ -64,6 +81,8 @@ SOURCE_JOINT_NAMES: dict[str, tuple[str, ...]] = {
     "utd_mhad20": UTD_MHAD20_NAMES,
     "msr_action3d20": MSR_ACTION3D20_NAMES,
     "kinect_v1_sdk20": KINECT_V1_SDK20_NAMES,
+    "bandai_namco22": BANDAI_NAMCO22_NAMES,
+    "hdm05_31": HDM05_31_NAMES,
 }
 
 # (scale, per-axis sign) taking source coordinates to NTU metres with X to the sensor's left, Y up, Z away.
@@ -76,6 +95,9 @@ AXES = {
     "utd_mhad20": (1.0, (1.0, 1.0, 1.0)),
     "msr_action3d20": (1.0, (1.0, 1.0, 1.0)),
     "kinect_v1_sdk20": (1.0, (1.0, 1.0, 1.0)),
+    # mocap readers already place a virtual Kinect (core/readers/mocap_datasets.py): metres, camera axes
+    "bandai_namco22": (1.0, (1.0, 1.0, 1.0)),
+    "hdm05_31": (1.0, (1.0, 1.0, 1.0)),
 }
 
 # ---- Fitted constants ----
@@ -106,6 +128,10 @@ HIP_ON_MID_HIPS_TO_HIP = 0.657
 HAND_ON_WRIST_TO_KNUCKLES = 0.931  # |Hand - wrist| / forearm: Kinect 0.275, MediaPipe mean(index, pinky) 0.296
 HAND_TIP_ON_WRIST_TO_INDEX = 1.658  # |HandTip - wrist| / forearm: Kinect 0.570, MediaPipe index 0.343
 THUMB_ON_WRIST_TO_THUMB = 3.763  # |Thumb - wrist| / forearm: Kinect 0.364, MediaPipe thumb 0.097
+# Hands that end at the wrist (Bandai-Namco): on elbow -> wrist at 1 + the Kinect lengths over the forearm above.
+HAND_ON_ELBOW_TO_WRIST = 1.275
+HAND_TIP_ON_ELBOW_TO_WRIST = 1.570
+THUMB_ON_ELBOW_TO_WRIST = 1.364
 
 
 @dataclass(frozen=True)
@@ -163,6 +189,22 @@ DIRECT: dict[str, dict[str, str]] = {
     "utd_mhad20": _KINECT_V1_DIRECT,
     "msr_action3d20": _KINECT_V1_DIRECT,
     "kinect_v1_sdk20": _KINECT_V1_DIRECT,
+    "bandai_namco22": {
+        "SpineBase": "hips", "SpineMid": "chest", "SpineShoulder": "neck", "Neck": "head",
+        "ShoulderLeft": "upperarm_l", "ElbowLeft": "lowerarm_l", "WristLeft": "hand_l",
+        "ShoulderRight": "upperarm_r", "ElbowRight": "lowerarm_r", "WristRight": "hand_r",
+        "HipLeft": "upperleg_l", "KneeLeft": "lowerleg_l", "AnkleLeft": "foot_l", "FootLeft": "toes_l",
+        "HipRight": "upperleg_r", "KneeRight": "lowerleg_r", "AnkleRight": "foot_r", "FootRight": "toes_r",
+    },
+    "hdm05_31": {  # ASF bone ends: clavicle ends are the shoulders, lwrist (not lradius) ends at the wrist
+        "SpineShoulder": "thorax", "Neck": "lowerneck",
+        "ShoulderLeft": "lclavicle", "ElbowLeft": "lhumerus", "WristLeft": "lwrist", "HandLeft": "lhand",
+        "HandTipLeft": "lfingers", "ThumbLeft": "lthumb",
+        "ShoulderRight": "rclavicle", "ElbowRight": "rhumerus", "WristRight": "rwrist", "HandRight": "rhand",
+        "HandTipRight": "rfingers", "ThumbRight": "rthumb",
+        "HipLeft": "lhipjoint", "KneeLeft": "lfemur", "AnkleLeft": "ltibia", "FootLeft": "lfoot",
+        "HipRight": "rhipjoint", "KneeRight": "rfemur", "AnkleRight": "rtibia", "FootRight": "rfoot",
+    },
 }
 
 _HIPS = ("left_hip", "right_hip")
@@ -188,6 +230,20 @@ SYNTHESISED: dict[str, tuple[Lerp, ...]] = {
     "utd_mhad20": _KINECT_V1_RULES,
     "msr_action3d20": _KINECT_V1_RULES,
     "kinect_v1_sdk20": _KINECT_V1_RULES,
+    "bandai_namco22": (
+        Lerp("Head", ("SpineShoulder",), ("Neck",), 1 / NECK_ON_SPINE_SHOULDER_TO_HEAD),
+        Lerp("HandLeft", ("lowerarm_l",), ("hand_l",), HAND_ON_ELBOW_TO_WRIST),
+        Lerp("HandTipLeft", ("lowerarm_l",), ("hand_l",), HAND_TIP_ON_ELBOW_TO_WRIST),
+        Lerp("ThumbLeft", ("lowerarm_l",), ("hand_l",), THUMB_ON_ELBOW_TO_WRIST),
+        Lerp("HandRight", ("lowerarm_r",), ("hand_r",), HAND_ON_ELBOW_TO_WRIST),
+        Lerp("HandTipRight", ("lowerarm_r",), ("hand_r",), HAND_TIP_ON_ELBOW_TO_WRIST),
+        Lerp("ThumbRight", ("lowerarm_r",), ("hand_r",), THUMB_ON_ELBOW_TO_WRIST),
+    ),
+    "hdm05_31": (
+        Lerp("SpineBase", ("lhipjoint", "rhipjoint"), ("lclavicle", "rclavicle"), SPINE_BASE_ON_HIPS_TO_SHOULDERS),
+        Lerp("SpineMid", ("SpineBase",), ("SpineShoulder",), SPINE_MID_ON_BASE_TO_SPINE_SHOULDER),
+        Lerp("Head", ("upperneck",), ("head",), 0.5),
+    ),
 }
 
 # Rules used where a joint's own rule lacks an input: a desk webcam sees no hips, and head and SpineShoulder then

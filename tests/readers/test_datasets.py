@@ -13,7 +13,7 @@ from core.skeleton.layouts import NTU25
 J = NTU25.index
 EXPECTED = {  # name: (clips, classes with clips)
     "utd_mhad": (861, 27), "msr_action3d": (566, 20), "utkinect": (199, 10), "gtu": (508, 14), "ntu_samples": (12, 11),
-    "kinder_gator": (1159, 66), "msrc12": (359, 12)}
+    "kinder_gator": (1159, 66), "msrc12": (359, 12), "bandai_namco": (1154, 24), "hdm05": (288, 11)}
 
 
 @pytest.fixture(scope="module")
@@ -49,7 +49,8 @@ def test_every_dataset_is_in_ntu_axes_and_metres(real, name):
     assert facing.mean() > 0.8, name
     # Facing the sensor, the right shoulder is on the sensor's left: larger X.
     assert (right[facing, 0] > 0).mean() > 0.97, name
-    assert (x[:, J["Head"], 1] > x[:, J["FootLeft"], 1]).mean() > 0.99, name
+    lying = 0.1 if name == "hdm05" else 0.01  # HDM05's lieDownFloor clips spend most frames lying on the floor
+    assert (x[:, J["Head"], 1] > x[:, J["FootLeft"], 1]).mean() > 1 - lying, name
     assert (x[..., 2] > 0).all(), name
     # Right-handed frame with anatomical labels: (right x up) points backwards, against the toes.
     assert (np.einsum("fc,fc->f", np.cross(right, up), feet) < 0).mean() > 0.95, name
