@@ -9,7 +9,8 @@ import pytest
 from core.errors import SkeletonFileError
 from core.readers.asf_amc import forward_kinematics, read_amc, read_asf
 from core.readers.datasets import load_dataset
-from core.readers.mocap_datasets import read_hdm05
+from core.readers.label_presets import load_preset
+from core.readers.mocap_datasets import read_class_names, read_hdm05
 from core.skeleton.layouts import NTU25
 
 J = NTU25.index
@@ -195,6 +196,24 @@ def test_a_folder_skips_bad_files_and_counts_them(tmp_path, monkeypatch, asf):
     assert reasons["HDM_bd_squat1Reps_002_120.amc"].startswith("line 10: upper: expected 3 numbers")
     assert "HDM_xx.asf is bad" in reasons["HDM_xx_squat1Reps_003_120.amc"]
     assert "'fly'" in reasons["HDM_bd_fly_004_120.amc"]
+
+
+@pytest.mark.parametrize("dataset, size", [("hdm05", 11), ("bandai_namco", 25)])
+def test_presets_follow_the_class_name_table(dataset, size):
+    table = read_class_names(dataset)
+    names = list(dict.fromkeys(table.values()))
+    labels = load_preset(dataset)
+    assert [label.name for label in labels] == names and len(names) == size
+    assert all(8 <= len(label.description.split()) <= 60 for label in labels)
+    sides = {"depositFloorR": ("right hand",), "elbowToKnee1RepsLelbowStart": ("left elbow", "right knee"),
+             "grabHighR": ("right hand",), "jogLeftCircle4StepsRstart": ("to the left", "right foot"),
+             "kickLFront1Reps": ("left leg",), "sneak2StepsLStart": ("left foot",),
+             # Bandai-Namco names without a side, given one from the data (test_bvh checks it moves)
+             "bye": ("right hand",), "guide": ("right hand",), "respond": ("left hand",)}
+    for raw, name in table.items():  # the side a raw name gives is the side the readable name says
+        words = sides.get(raw) or [side for side in ("left", "right") if side in raw]
+        assert all(word in name for word in words), (raw, name)
+        assert not ({"left", "right"} & set(name.split())) or words, (raw, name)
 
 
 # ---- The real data (skipped without ../shared/data) ----
