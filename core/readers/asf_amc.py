@@ -137,13 +137,14 @@ def read_asf(path: str | Path) -> AsfSkeleton:
                                             field="dof")
                 bone["dof"] = dofs
         elif section == ":hierarchy" and key not in ("begin", "end"):
-            for child in tokens[1:]:
-                if child in children.setdefault(tokens[0], []):
-                    raise SkeletonFileError(path, f"{child!r} listed twice", line=line, field="hierarchy")
-            children[tokens[0]].extend(tokens[1:])
             for name in tokens:
                 if name != "root" and name not in bones:
                     raise SkeletonFileError(path, f"unknown bone {name!r}", line=line, field="hierarchy")
+            kids = children.setdefault(tokens[0], [])
+            for child in tokens[1:]:
+                if child in kids:
+                    raise SkeletonFileError(path, f"{child!r} listed twice", line=line, field="hierarchy")
+                kids.append(child)
     if root_order is None:
         raise SkeletonFileError(path, "no :root section with an order", field="root")
     if not bones:
@@ -156,7 +157,9 @@ def read_asf(path: str | Path) -> AsfSkeleton:
     order = ["root"]  # breadth-first from the root: every parent before its children
     for name in order:
         order.extend(children.get(name, ()))
-    if len(order) != len(bones) + 1:
+        if len(order) > len(bones) + 1:
+            break
+    if len(order) != len(bones) + 1 or len(set(order)) != len(order):
         raise SkeletonFileError(path, "the :hierarchy has a loop or a bone twice", field="hierarchy")
     names = tuple(order)
     index = {name: j for j, name in enumerate(names)}

@@ -137,6 +137,9 @@ def _parse_hierarchy(path: Path, lines: list[str]) -> tuple[BvhSkeleton, int]:
         if not tokens:
             continue
         keyword, line = tokens[0].upper(), row + 1
+        if pending is not None and keyword != "{":
+            raise SkeletonFileError(path, f"expected '{{' after the joint, got {tokens[0][:40]!r}", line=line,
+                                    field="hierarchy")
         if keyword in ("ROOT", "JOINT"):
             if len(tokens) < 2:
                 raise SkeletonFileError(path, f"{tokens[0]} without a name", line=line, field="joint")
@@ -261,8 +264,8 @@ def read_bvh(path: str | Path) -> BvhMotion:
         frame_time = float(time_text)
     except ValueError:
         frame_time = float("nan")
-    if not (np.isfinite(frame_time) and frame_time > 0):
-        raise SkeletonFileError(path, f"Frame Time must be a positive number, got {time_text[:40]!r}",
+    if not (np.isfinite(frame_time) and frame_time >= 1e-6):  # up to 1 MHz
+        raise SkeletonFileError(path, f"Frame Time must be a positive number of seconds, got {time_text[:40]!r}",
                                 line=row + 3, field="Frame Time")
     values = _parse_frames(path, lines, row + 3, num_frames, skeleton.num_channels)
     return BvhMotion(path, skeleton, values, frame_time, row + 4)

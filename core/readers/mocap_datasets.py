@@ -30,6 +30,7 @@ SENSOR_HEIGHT_M = 0.9  # above the clip's lowest point (the floor): about hip he
 MIN_DEPTH_M = 1.5  # the sensor backs off so the hips of a performer walking toward it stay this far (limbs >= 0.9 m)
 BANDAI_CM = 0.01  # Bandai-Namco BVH units are centimetres (data/README.md)
 HDM05_FPS = 120.0
+MAX_METRES = 1e4  # farther joints mean a corrupt file (and would overflow the float32 clip)
 HDM05_ACTORS = ("bd", "bk", "dg", "mm", "tr")  # subject = position + 1
 
 
@@ -73,8 +74,13 @@ def _source_points(path: Path, names: Sequence[str], positions: np.ndarray, sour
 
 
 def _camera_clip(path: Path, world: np.ndarray, source: str, sides: dict[str, tuple[str, ...]], **metadata) -> Clip:
+    if not (np.abs(world) < MAX_METRES).all():  # also catches NaN/inf
+        raise SkeletonFileError(path, f"joint positions beyond {MAX_METRES:g} m (values too large)", field="frame")
     order = {name: j for j, name in enumerate(SOURCE_JOINT_NAMES[source])}
-    camera = virtual_kinect(world, *[[order[n] for n in sides[k]] for k in ("left", "right", "centre", "feet")])
+    try:
+        camera = virtual_kinect(world, *[[order[n] for n in sides[k]] for k in ("left", "right", "centre", "feet")])
+    except ValueError as error:
+        raise SkeletonFileError(path, str(error), field="frame 1") from error
     return mapped_clip(path, camera, np.ones(len(camera), bool), source, **metadata)
 
 

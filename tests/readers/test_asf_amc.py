@@ -5,6 +5,8 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from core.errors import SkeletonFileError
 from core.readers.asf_amc import forward_kinematics, read_amc, read_asf
@@ -214,6 +216,49 @@ def test_presets_follow_the_class_name_table(dataset, size):
         words = sides.get(raw) or [side for side in ("left", "right") if side in raw]
         assert all(word in name for word in words), (raw, name)
         assert not ({"left", "right"} & set(name.split())) or words, (raw, name)
+
+
+def mutate(data, original: bytes) -> bytes:
+    """One random corruption: a cut, a token replaced, a line dropped or repeated, or random bytes spliced in."""
+    kind = data.draw(st.sampled_from(["truncate", "token", "drop_line", "repeat_line", "bytes"]))
+    if kind == "truncate":
+        return original[:data.draw(st.integers(0, len(original) - 1))]
+    lines = original.split(b"\n")
+    row = data.draw(st.integers(0, len(lines) - 1))
+    if kind in ("drop_line", "repeat_line"):
+        return b"\n".join(lines[:row + (kind == "repeat_line")] + lines[row:][kind == "drop_line":])
+    if kind == "token":
+        tokens = lines[row].split(b" ")
+        tokens[data.draw(st.integers(0, len(tokens) - 1))] = data.draw(st.sampled_from(
+            ["nan", "inf", "abc", "", "1e999", "-1", "0", "1e300", "root", "upper", "begin", "end", ":root", "XYQ"]
+        )).encode()
+        lines[row] = b" ".join(tokens)
+        return b"\n".join(lines)
+    at = data.draw(st.integers(0, len(original)))
+    return original[:at] + data.draw(st.binary(min_size=1, max_size=12)) + original[at:]
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow,
+                                                                 HealthCheck.function_scoped_fixture])
+@given(data=st.data())
+def test_mutated_files_give_finite_positions_or_a_skeleton_file_error(data, tmp_path_factory):
+    folder = tmp_path_factory.getbasetemp()
+    asf_path, amc_path = folder / "fuzz.asf", folder / "fuzz.amc"
+    asf_text, amc = ASF.encode("latin-1"), amc_text().encode("latin-1")
+    if data.draw(st.booleans()):
+        asf_text = mutate(data, asf_text)
+    else:
+        amc = mutate(data, amc)
+    asf_path.write_bytes(asf_text)
+    amc_path.write_bytes(amc)
+    try:
+        skeleton = read_asf(asf_path)
+        positions = forward_kinematics(skeleton, read_amc(amc_path, skeleton))
+    except SkeletonFileError as error:
+        assert error.path in (asf_path, amc_path) and str(error).startswith(str(error.path))
+        return
+    assert positions.shape[0] > 0 and positions.shape[2] == 3
+    assert np.isfinite(positions).all() or not np.isfinite(skeleton.lengths).all() or np.abs(positions).max() > 1e100
 
 
 # ---- The real data (skipped without ../shared/data) ----
