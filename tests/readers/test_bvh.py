@@ -344,6 +344,14 @@ def test_real_the_side_a_class_names_is_the_side_that_moves(bandai):
     assert _frac(by_content("walk-right"), lambda x: x[-1, J["SpineBase"], 0] > x[0, J["SpineBase"], 0] + 0.5) >= 0.95
 
 
+def test_real_rotation_order_keeps_planted_feet_on_the_floor(bandai):
+    """Channels composed in the listed order keep the lower toe's height still (to 1 mm) while the hands move; the
+    reverse order makes it wander by ~3 mm and slide 40 times faster (measured on 60 raise-up clips)."""
+    clips = [c.joints[:, 0] for c in bandai.clips if c.extras["content"].startswith(("raise-up", "wave"))]
+    wander = [np.std(np.minimum(x[:, J["FootLeft"], 1], x[:, J["FootRight"], 1])) for x in clips]
+    assert np.median(wander) < 0.001, np.median(wander)
+
+
 def test_real_first_frames_face_the_sensor(bandai):
     first = np.stack([c.joints[0, 0] for c in bandai.clips])
     assert (first[:, J["ShoulderLeft"], 0] < first[:, J["ShoulderRight"], 0]).all()
