@@ -110,9 +110,11 @@ class ScoreTimeline(QWidget):
     def _assign_colours(self, shown: list[str]):
         """Labels drawn last time keep their colour; a label coming back gets its old one when it is free;
         a new one the colour drawn longest ago (so it rarely looks like a label that just left)."""
-        taken = {self.colours[label] for label in shown if label in self.shown}
+        # A label removed and added back between two refreshes lost its colour with its column: it counts as new.
+        kept = {label for label in shown if label in self.shown and label in self.colours}
+        taken = {self.colours[label] for label in kept}
         for label in shown:
-            if label in self.shown:
+            if label in kept:
                 continue
             index = self.colours.get(label)
             if index is None or index in taken:

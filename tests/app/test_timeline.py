@@ -107,6 +107,15 @@ def test_no_legend_entry_before_anything_is_drawn(qtbot, timeline):
     assert timeline.legend.shown() == [] and drawn(timeline) == [], "a cleared history names no label"
 
 
+def test_a_label_removed_and_added_back_between_two_refreshes_gets_a_colour(qtbot, timeline):
+    timeline.add_result(result(0.0, {"wave": 0.6, "clap": 0.4}))
+    timeline.refresh()
+    timeline.add_result(result(0.2, {"clap": 1.0}, version=2))
+    timeline.add_result(result(0.4, {"clap": 0.3, "wave": 0.7}, version=3))
+    timeline.refresh()
+    assert set(check_legend_matches_curves(timeline)) == {"wave", "clap"}
+
+
 def test_time_axis_fits_a_short_clip_and_grows_to_the_span(qtbot, timeline):
     for i in range(16):  # 3 s at the 0.2 s stride
         timeline.add_result(result(i * 0.2, {"wave": 0.6, "clap": 0.4}))
