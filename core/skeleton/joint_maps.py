@@ -11,9 +11,10 @@ Synthesised joints (positions on a line a + t (b - a), t fitted on real Kinect v
   Kinect v1 20: SpineMid on SpineBase -> SpineShoulder; Neck on SpineShoulder -> Head; HandTip and Thumb on
                 wrist -> hand (extrapolated: the thumb has no direction of its own, it lies on the hand axis).
   Bandai-Namco 22 (BVH): Head on SpineShoulder -> Neck (the file's head joint is the top of the neck); Hand, HandTip
-                and Thumb on elbow -> wrist (the hands end at the wrist), at Kinect v2's lengths over the forearm.
+                and Thumb on elbow -> wrist (the hands end at the wrist), at Kinect v2's lengths over the forearm;
+                shoulders and hips moved to Kinect v2's widths.
   HDM05 31 (ASF/AMC bone ends): SpineBase, SpineMid as for MediaPipe (the root sits ~10 cm above the hip joints);
-                Head halfway along the head bone.
+                Head halfway along the head bone; shoulders and hips moved to Kinect v2's widths.
   Azure 32 and NTU 25: none.
 
 Axes (all measured on the data, see tests/test_joint_maps.py and tests/test_datasets.py): the UTD-MHAD, MSR Action3D
@@ -132,6 +133,13 @@ THUMB_ON_WRIST_TO_THUMB = 3.763  # |Thumb - wrist| / forearm: Kinect 0.364, Medi
 HAND_ON_ELBOW_TO_WRIST = 1.275
 HAND_TIP_ON_ELBOW_TO_WRIST = 1.570
 THUMB_ON_ELBOW_TO_WRIST = 1.364
+# Mocap shoulders and hips sit wider or narrower than Kinect v2's, so each moves along the line from the body's middle
+# until its width over the torso (SpineBase -> SpineShoulder) is Kinect's: shoulders 0.611 (GTU 0.635, NTU 0.586),
+# hips 0.271 (GTU 0.290, NTU 0.252); t = Kinect ratio / mocap ratio (medians over all clips of each dataset).
+BANDAI_SHOULDER_ON_SPINE_SHOULDER_TO_SHOULDER = 1.244  # Bandai-Namco 0.491: a narrow game rig
+BANDAI_HIP_ON_MID_HIPS_TO_HIP = 0.858  # 0.316
+HDM05_SHOULDER_ON_SPINE_SHOULDER_TO_SHOULDER = 0.668  # HDM05 0.914: the clavicle bones end wide
+HDM05_HIP_ON_MID_HIPS_TO_HIP = 0.811  # 0.334
 
 
 @dataclass(frozen=True)
@@ -191,19 +199,17 @@ DIRECT: dict[str, dict[str, str]] = {
     "kinect_v1_sdk20": _KINECT_V1_DIRECT,
     "bandai_namco22": {
         "SpineBase": "hips", "SpineMid": "chest", "SpineShoulder": "neck", "Neck": "head",
-        "ShoulderLeft": "upperarm_l", "ElbowLeft": "lowerarm_l", "WristLeft": "hand_l",
-        "ShoulderRight": "upperarm_r", "ElbowRight": "lowerarm_r", "WristRight": "hand_r",
-        "HipLeft": "upperleg_l", "KneeLeft": "lowerleg_l", "AnkleLeft": "foot_l", "FootLeft": "toes_l",
-        "HipRight": "upperleg_r", "KneeRight": "lowerleg_r", "AnkleRight": "foot_r", "FootRight": "toes_r",
+        "ElbowLeft": "lowerarm_l", "WristLeft": "hand_l", "ElbowRight": "lowerarm_r", "WristRight": "hand_r",
+        "KneeLeft": "lowerleg_l", "AnkleLeft": "foot_l", "FootLeft": "toes_l",
+        "KneeRight": "lowerleg_r", "AnkleRight": "foot_r", "FootRight": "toes_r",
     },
     "hdm05_31": {  # ASF bone ends: clavicle ends are the shoulders, lwrist (not lradius) ends at the wrist
         "SpineShoulder": "thorax", "Neck": "lowerneck",
-        "ShoulderLeft": "lclavicle", "ElbowLeft": "lhumerus", "WristLeft": "lwrist", "HandLeft": "lhand",
-        "HandTipLeft": "lfingers", "ThumbLeft": "lthumb",
-        "ShoulderRight": "rclavicle", "ElbowRight": "rhumerus", "WristRight": "rwrist", "HandRight": "rhand",
+        "ElbowLeft": "lhumerus", "WristLeft": "lwrist", "HandLeft": "lhand", "HandTipLeft": "lfingers",
+        "ThumbLeft": "lthumb", "ElbowRight": "rhumerus", "WristRight": "rwrist", "HandRight": "rhand",
         "HandTipRight": "rfingers", "ThumbRight": "rthumb",
-        "HipLeft": "lhipjoint", "KneeLeft": "lfemur", "AnkleLeft": "ltibia", "FootLeft": "lfoot",
-        "HipRight": "rhipjoint", "KneeRight": "rfemur", "AnkleRight": "rtibia", "FootRight": "rfoot",
+        "KneeLeft": "lfemur", "AnkleLeft": "ltibia", "FootLeft": "lfoot",
+        "KneeRight": "rfemur", "AnkleRight": "rtibia", "FootRight": "rfoot",
     },
 }
 
@@ -231,6 +237,10 @@ SYNTHESISED: dict[str, tuple[Lerp, ...]] = {
     "msr_action3d20": _KINECT_V1_RULES,
     "kinect_v1_sdk20": _KINECT_V1_RULES,
     "bandai_namco22": (
+        Lerp("ShoulderLeft", ("SpineShoulder",), ("upperarm_l",), BANDAI_SHOULDER_ON_SPINE_SHOULDER_TO_SHOULDER),
+        Lerp("ShoulderRight", ("SpineShoulder",), ("upperarm_r",), BANDAI_SHOULDER_ON_SPINE_SHOULDER_TO_SHOULDER),
+        Lerp("HipLeft", ("upperleg_l", "upperleg_r"), ("upperleg_l",), BANDAI_HIP_ON_MID_HIPS_TO_HIP),
+        Lerp("HipRight", ("upperleg_l", "upperleg_r"), ("upperleg_r",), BANDAI_HIP_ON_MID_HIPS_TO_HIP),
         Lerp("Head", ("SpineShoulder",), ("Neck",), 1 / NECK_ON_SPINE_SHOULDER_TO_HEAD),
         Lerp("HandLeft", ("lowerarm_l",), ("hand_l",), HAND_ON_ELBOW_TO_WRIST),
         Lerp("HandTipLeft", ("lowerarm_l",), ("hand_l",), HAND_TIP_ON_ELBOW_TO_WRIST),
@@ -243,6 +253,10 @@ SYNTHESISED: dict[str, tuple[Lerp, ...]] = {
         Lerp("SpineBase", ("lhipjoint", "rhipjoint"), ("lclavicle", "rclavicle"), SPINE_BASE_ON_HIPS_TO_SHOULDERS),
         Lerp("SpineMid", ("SpineBase",), ("SpineShoulder",), SPINE_MID_ON_BASE_TO_SPINE_SHOULDER),
         Lerp("Head", ("upperneck",), ("head",), 0.5),
+        Lerp("ShoulderLeft", ("SpineShoulder",), ("lclavicle",), HDM05_SHOULDER_ON_SPINE_SHOULDER_TO_SHOULDER),
+        Lerp("ShoulderRight", ("SpineShoulder",), ("rclavicle",), HDM05_SHOULDER_ON_SPINE_SHOULDER_TO_SHOULDER),
+        Lerp("HipLeft", ("lhipjoint", "rhipjoint"), ("lhipjoint",), HDM05_HIP_ON_MID_HIPS_TO_HIP),
+        Lerp("HipRight", ("lhipjoint", "rhipjoint"), ("rhipjoint",), HDM05_HIP_ON_MID_HIPS_TO_HIP),
     ),
 }
 

@@ -277,8 +277,8 @@ def test_real_counts(hdm05):
 
 
 def test_real_bone_lengths_are_the_asf_lengths(hdm05, shared_data):
-    bones = {("HipLeft", "KneeLeft"): "lfemur", ("KneeRight", "AnkleRight"): "rtibia", ("AnkleLeft", "FootLeft"): "lfoot",
-             ("ShoulderRight", "ElbowRight"): "rhumerus", ("WristLeft", "HandLeft"): "lhand",
+    bones = {("KneeLeft", "AnkleLeft"): "ltibia", ("KneeRight", "AnkleRight"): "rtibia", ("AnkleLeft", "FootLeft"): "lfoot",
+             ("WristLeft", "HandLeft"): "lhand",
              ("HandRight", "HandTipRight"): "rfingers", ("SpineShoulder", "Neck"): "lowerneck"}
     skeletons = {actor: read_asf(shared_data / "hdm05" / f"HDM_{actor}.asf") for actor in ("bd", "bk", "dg", "mm", "tr")}
     for clip in hdm05.clips[::6]:
@@ -287,7 +287,7 @@ def test_real_bone_lengths_are_the_asf_lengths(hdm05, shared_data):
             length = np.linalg.norm(clip.joints[:, 0, J[a]] - clip.joints[:, 0, J[b]], axis=-1)
             expected = skeleton.lengths[skeleton.names.index(bone)] * skeleton.metres_per_unit()
             assert np.abs(length - expected).max() < 0.01, (clip.source, bone, length.max(), expected)
-        femur = np.linalg.norm(clip.joints[0, 0, J["HipLeft"]] - clip.joints[0, 0, J["KneeLeft"]])
+        femur = skeleton.lengths[skeleton.names.index("lfemur")] * skeleton.metres_per_unit()
         assert 0.37 < femur < 0.46  # data/README.md: femurs 0.38-0.45 m
 
 
@@ -331,6 +331,15 @@ def test_real_rotation_order_keeps_planted_feet_on_the_floor(hdm05):
         clips = [c.joints[:, 0] for c in hdm05.clips if c.extras["raw_class"] == raw]
         wander = [np.std(np.minimum(x[:, J["FootLeft"], 1], x[:, J["FootRight"], 1])) for x in clips]
         assert np.median(wander) < 0.015, (raw, np.median(wander))
+
+
+def test_real_widths_are_kinect_v2_widths(hdm05):
+    """Shoulders and hips are moved to Kinect v2's width over the torso (GTU and NTU: 0.586-0.635 and 0.252-0.290)."""
+    x = np.concatenate([c.joints[::10, 0] for c in hdm05.clips])
+    torso = np.linalg.norm(x[:, J["SpineShoulder"]] - x[:, J["SpineBase"]], axis=-1)
+    for left, right, kinect in (("ShoulderLeft", "ShoulderRight", 0.611), ("HipLeft", "HipRight", 0.271)):
+        width = np.linalg.norm(x[:, J[left]] - x[:, J[right]], axis=-1)
+        assert np.median(width / torso) == pytest.approx(kinect, abs=0.02), left
 
 
 def test_real_standing_performers_face_the_sensor(hdm05):

@@ -198,8 +198,8 @@ def test_virtual_kinect_faces_the_performer_whatever_the_studio_heading(tmp_path
     # walks 2.95 m straight at the sensor: the sensor backs off so the body stays MIN_DEPTH_M away, and X holds
     np.testing.assert_allclose(x[-1, J["SpineBase"]] - x[0, J["SpineBase"]], [0, 0, -2.95], atol=1e-4)
     assert x[..., 2].min() > MIN_DEPTH_M - 0.2 and x[0, J["SpineBase"], 2] >= 3.0
-    # bone lengths are the offsets: upper arm 24 cm, shin 41 cm; feet on the floor 0.9 m below the sensor
-    np.testing.assert_allclose(np.linalg.norm(x[:, J["ElbowLeft"]] - x[:, J["ShoulderLeft"]], axis=-1), 0.24, atol=1e-5)
+    # bone lengths are the offsets: forearm 22 cm, shin 41 cm; feet on the floor 0.9 m below the sensor
+    np.testing.assert_allclose(np.linalg.norm(x[:, J["ElbowLeft"]] - x[:, J["WristLeft"]], axis=-1), 0.22, atol=1e-5)
     np.testing.assert_allclose(np.linalg.norm(x[:, J["AnkleRight"]] - x[:, J["KneeRight"]], axis=-1), 0.41, atol=1e-5)
     assert x[..., 1].min() == pytest.approx(-0.9, abs=1e-5)
 
@@ -291,8 +291,8 @@ def test_real_counts(bandai):
 
 
 def test_real_bone_lengths_are_the_files_offsets(bandai):
-    bones = {("ShoulderLeft", "ElbowLeft"): "LowerArm_L", ("ElbowRight", "WristRight"): "Hand_R",
-             ("HipLeft", "KneeLeft"): "LowerLeg_L", ("KneeRight", "AnkleRight"): "Foot_R",
+    bones = {("ElbowLeft", "WristLeft"): "Hand_L", ("ElbowRight", "WristRight"): "Hand_R",
+             ("KneeLeft", "AnkleLeft"): "Foot_L", ("KneeRight", "AnkleRight"): "Foot_R",
              ("AnkleLeft", "FootLeft"): "Toes_L", ("SpineShoulder", "Neck"): "Head", ("SpineMid", "SpineShoulder"): "Neck"}
     for clip in bandai.clips[::25]:
         skeleton = read_bvh(clip.source).skeleton
@@ -350,6 +350,15 @@ def test_real_rotation_order_keeps_planted_feet_on_the_floor(bandai):
     clips = [c.joints[:, 0] for c in bandai.clips if c.extras["content"].startswith(("raise-up", "wave"))]
     wander = [np.std(np.minimum(x[:, J["FootLeft"], 1], x[:, J["FootRight"], 1])) for x in clips]
     assert np.median(wander) < 0.001, np.median(wander)
+
+
+def test_real_widths_are_kinect_v2_widths(bandai):
+    """Shoulders and hips are moved to Kinect v2's width over the torso (GTU and NTU: 0.586-0.635 and 0.252-0.290)."""
+    x = np.concatenate([c.joints[::5, 0] for c in bandai.clips])
+    torso = np.linalg.norm(x[:, J["SpineShoulder"]] - x[:, J["SpineBase"]], axis=-1)
+    for left, right, kinect in (("ShoulderLeft", "ShoulderRight", 0.611), ("HipLeft", "HipRight", 0.271)):
+        width = np.linalg.norm(x[:, J[left]] - x[:, J[right]], axis=-1)
+        assert np.median(width / torso) == pytest.approx(kinect, abs=0.02), left
 
 
 def test_real_first_frames_face_the_sensor(bandai):
