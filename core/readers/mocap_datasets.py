@@ -42,12 +42,13 @@ def virtual_kinect(points: np.ndarray, left: Sequence[int], right: Sequence[int]
     mean to the `right` joints' mean is the camera's +X, world up is +Y, and the performer's forward (up x right)
     points at the sensor, -Z. It stands SENSOR_DISTANCE_M in front of the first-frame `centre` (pushed back when the
     performer later comes closer than MIN_DEPTH_M), SENSOR_HEIGHT_M above the floor (the lowest `feet` point of
-    the clip), looking level. A proper
-    rotation, never a mirror, so anatomical left stays left.
+    the clip), looking level. A proper rotation, never a mirror, so anatomical left stays left.
 
     The sensor never moves: a performer who turns (walk turning left/right, circles) is seen from the side or the
     back later in the clip, still with anatomical left/right labels (a real Kinect would swap them when seen from
-    behind); walking sideways moves the body along X, walking forward or back moves it along Z.
+    behind); walking sideways or on a diagonal moves the body along X, walking forward or back moves it along Z.
+    Clips that walk or run toward the sensor start farther away than a Kinect could see (up to ~12 m for the
+    Bandai-Namco walks; a Kinect v2 tracks 0.5-4.5 m), so that they end MIN_DEPTH_M in front of it.
     """
     across = points[0, list(right)].mean(axis=0) - points[0, list(left)].mean(axis=0)
     across[1] = 0.0
