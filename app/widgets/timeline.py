@@ -29,7 +29,6 @@ class ScoreTimeline(QWidget):
 
     def __init__(self, curves: int = 5, parent=None):
         super().__init__(parent)
-        assert 1 <= curves <= MAX_CURVES, f"{curves} curves, but the palette has {MAX_CURVES} colours"
         self.plot = pg.PlotWidget(background="w")
         self.plot.setMinimumHeight(140)
         self.plotItem = self.plot.plotItem
@@ -55,8 +54,7 @@ class ScoreTimeline(QWidget):
         self.heads = [pg.ScatterPlotItem(size=7, pen=None) for _ in range(MAX_CURVES)]
         for head in self.heads:
             self.plotItem.addItem(head)
-        self.active = curves  # curves in use (the top-k setting); the others stay empty
-        self.legend.reserve(curves)
+        self.set_curves(curves)
         self.times = np.full(HISTORY, np.nan)
         self.probs = np.full((HISTORY, 0), np.nan)
         self.columns: dict[str, int] = {}  # label -> column of self.probs
@@ -71,8 +69,8 @@ class ScoreTimeline(QWidget):
         self._dirty = False
 
     def set_curves(self, curves: int):
-        """The top-k setting changed: draw this many labels from the next refresh on."""
-        self.active = min(max(1, curves), MAX_CURVES)
+        """Draw this many labels (the top-k setting, 1 to MAX_CURVES) from the next refresh on."""
+        self.active = min(max(1, curves), MAX_CURVES)  # curves in use; the others stay empty
         self.legend.reserve(self.active)
         self._dirty = True
 
