@@ -1,13 +1,14 @@
 """`smie-live` entry point: parse the command line, apply it over the stored settings, open the window."""
 
 import argparse
+import ctypes
 import logging
 import os
 import sys
 from pathlib import Path
 
-from core.readers.label_presets import load_preset, preset_names, read_label_file
-from core.readers.labels import LabelSpec
+from core.live.sources.verbosity import VERBOSE_HELP, configure_output
+from core.readers.label_presets import add_label_arguments, labels_from_options, reject_unknown_arguments
 
 log = logging.getLogger(__name__)
 
@@ -21,28 +22,80 @@ def build_parser() -> argparse.ArgumentParser:
                         ".npz file, 'kinect2' or 'azure' (default: the last one used)")
     parser.add_argument("--model", metavar="DIR", help="trained model folder (default: the last one used, "
                         "else models/default)")
-    parser.add_argument("--labels", nargs="+", metavar="LABEL", help="candidate actions: label names, label "
-                        "files (one a line, name<TAB>description) or preset names such as ntu60")
     parser.add_argument("--settings", metavar="FILE", help="read and save settings in this INI file instead of "
                         "the user's")
     parser.add_argument("--screenshot", metavar="FILE", help="save a PNG of the window after the first "
                         "prediction (or after --quit-after seconds) and quit")
     parser.add_argument("--quit-after", type=float, metavar="SECONDS", help="quit after this many seconds")
-    parser.add_argument("-v", "--verbose", action="store_true", help="log debug messages")
+    parser.add_argument("-v", "--verbose", action="count", default=0, help=VERBOSE_HELP)
+    add_label_arguments(parser, "the labels of the last run")
     return parser
 
 
-def labels_from_args(items: list[str]):
-    """Each item is a label file, a preset name or a label name -> list[LabelSpec] in order."""
-    labels = []
-    for item in items:
-        if Path(item).is_file():
-            labels += read_label_file(item)
-        elif item in preset_names():
-            labels += load_preset(item)
-        else:
-            labels.append(LabelSpec(item))
-    return labels
+# The Qt xcb platform plugin's system libraries (soname -> Debian/Ubuntu package), from `readelf -d` of
+# PyQt6's libqxcb.so and libQt6XcbQpa.so.6; Qt aborts (exit 134) when one is missing. Fresh Debian installs lack
+# the first three.
+XCB_LIBRARIES = {
+    "libxcb-cursor.so.0": "libxcb-cursor0",
+    "libxcb-icccm.so.4": "libxcb-icccm4",
+    "libxcb-keysyms.so.1": "libxcb-keysyms1",
+    "libxcb-image.so.0": "libxcb-image0",
+    "libxcb-render-util.so.0": "libxcb-render-util0",
+    "libxcb-util.so.1": "libxcb-util1",
+    "libxcb-randr.so.0": "libxcb-randr0",
+    "libxcb-shape.so.0": "libxcb-shape0",
+    "libxcb-xkb.so.1": "libxcb-xkb1",
+    "libxkbcommon-x11.so.0": "libxkbcommon-x11-0",
+    "libX11-xcb.so.1": "libx11-xcb1",
+}
+
+
+def uses_xcb(environment=os.environ, platform: str = sys.platform) -> bool:
+    """True when Qt will pick its X11 (xcb) platform plugin: asked for by QT_QPA_PLATFORM (its first choice), or
+    the Linux default outside a Wayland session. offscreen, wayland, and other systems are not checked."""
+    requested = environment.get("QT_QPA_PLATFORM", "").split(";")[0].split(":")[0].strip()
+    if requested:
+        return requested == "xcb"
+    return platform.startswith("linux") and not environment.get("WAYLAND_DISPLAY")
+
+
+def missing_libraries(sonames) -> list[str]:
+    """The shared libraries of `sonames` the dynamic loader cannot find (it searches as Qt would)."""
+    missing = []
+    for soname in sonames:
+        try:
+            ctypes.CDLL(soname)
+        except OSError:
+            missing.append(soname)
+    return missing
+
+
+def xcb_problem(libraries: dict[str, str] | None = None, environment=os.environ) -> str | None:
+    """What to tell the user instead of Qt's abort when the xcb plugin cannot load; None when it can (or is not
+    used). libraries: soname -> package that provides it (default XCB_LIBRARIES)."""
+    libraries = XCB_LIBRARIES if libraries is None else libraries
+    if not uses_xcb(environment):
+        return None
+    missing = missing_libraries(libraries)
+    if missing:
+        packages = " ".join(dict.fromkeys(libraries[soname] for soname in missing))
+        return (f"the Qt X11 (xcb) platform needs system libraries that are not installed: {', '.join(missing)}.\n"
+                f"On Debian or Ubuntu: sudo apt install {packages}")
+    if not environment.get("DISPLAY"):
+        return ("no X display: DISPLAY is not set. Start smie-live in a desktop session, or use "
+                "QT_QPA_PLATFORM=offscreen for a run without a window")
+    return None
+
+
+def log_qt_message(kind, _context, message: str) -> None:
+    """Qt's own messages through `logging` (logger "qt"), so -v decides whether they show: its warnings are
+    mostly notes to developers ("This plugin does not support propagateSizeHints()"), shown from -v on."""
+    # PyQt6 on use: the command line answers before Qt and torch load
+    from PyQt6.QtCore import QtMsgType
+
+    level = {QtMsgType.QtDebugMsg: logging.DEBUG, QtMsgType.QtInfoMsg: logging.DEBUG,
+             QtMsgType.QtWarningMsg: logging.INFO, QtMsgType.QtCriticalMsg: logging.ERROR}.get(kind, logging.CRITICAL)
+    logging.getLogger("qt").log(level, "%s", message)
 
 
 def arrange_screenshot(window, path: Path, seconds: float | None):
@@ -75,14 +128,26 @@ def arrange_screenshot(window, path: Path, seconds: float | None):
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
-    logging.basicConfig(level=logging.DEBUG if args.verbose else logging.INFO,
-                        format="%(levelname)s %(name)s: %(message)s")
+    argv = sys.argv[1:] if argv is None else argv
+    parser = build_parser()
+    args, extra = parser.parse_known_args(argv)
+    reject_unknown_arguments(parser, extra, argv)
+    try:
+        labels = labels_from_options(args.labels, args.labels_file, args.preset)
+    except ValueError as error:
+        print(f"smie-live: {error}", file=sys.stderr)
+        return 2
+    configure_output(args.verbose)
     os.environ.setdefault("HF_HUB_OFFLINE", "1")  # the text model is packaged; never reach for the network
+    problem = xcb_problem()
+    if problem:  # before Qt loads: a missing library would abort the process with Qt's own message
+        print(f"smie-live: {problem}", file=sys.stderr)
+        return 1
     # PyQt6 on use: the command line answers before Qt and torch load
-    from PyQt6.QtCore import QTimer
+    from PyQt6.QtCore import QTimer, qInstallMessageHandler
     from PyQt6.QtWidgets import QApplication
 
+    qInstallMessageHandler(log_qt_message)
     # PyQt6, pyqtgraph, torch on use: the command line answers before Qt and torch load
     from app.main_window import ICON_PATH, MainWindow
     from app.settings import APPLICATION, ORGANIZATION, load_settings, open_store
@@ -98,12 +163,8 @@ def main(argv: list[str] | None = None) -> int:
         settings.source = str(Path(args.source).resolve()) if Path(args.source).is_file() else args.source
     if args.model is not None:
         settings.model_dir = str(Path(args.model).expanduser().resolve())
-    if args.labels:
-        try:
-            settings.labels = labels_from_args(args.labels)
-        except ValueError as error:
-            print(f"smie-live: --labels: {error}", file=sys.stderr)
-            return 2
+    if labels is not None:
+        settings.labels = labels
     # A screenshot run is automation: it must not rewrite the user's stored settings.
     window = MainWindow(settings, store=None if args.screenshot else store)
     # PyQt6 on use: the command line answers before Qt and torch load

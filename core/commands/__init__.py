@@ -4,6 +4,8 @@ May import every package of core; each command imports torch-heavy modules insid
 fast."""
 
 import argparse
+import re
+from pathlib import Path
 
 
 def odd_kernel_frames(text: str) -> int:
@@ -26,3 +28,9 @@ def unit_fraction(text: str) -> float:
     if not 0.0 <= value <= 1.0:
         raise argparse.ArgumentTypeError(f"must be a number from 0 to 1, got {text!r}")
     return value
+
+
+def reason_without_path(reason: str, file: str) -> str:
+    """A skip reason without the file's path in it: the line already starts with the file
+    ("skipped a.avi: video /clips/a.avi is damaged" -> "skipped a.avi: video is damaged")."""
+    return re.sub(r"\s?\S*" + re.escape(Path(file).name) + r"(?=[\s;,)]|:\s|:?$)", "", reason).strip() or reason

@@ -13,13 +13,18 @@ from core.training.training_data import load_arrays
 
 
 def add_parser(subparsers) -> None:
-    parser = subparsers.add_parser("bench-zsl", help="zero-shot benchmark: DeViSE, RelationNet, SMIE variants")
+    parser = subparsers.add_parser(
+        "bench-zsl", help="zero-shot benchmark: DeViSE, RelationNet, SMIE variants",
+        description="Pretrain an encoder per split and seed, train every method's head on the same frozen "
+                    "features and print a table of zero-shot top-1 on the unseen classes (mean and spread over "
+                    "seeds). --ablation adds one lever per row instead; --merge joins runs made in parallel.")
     parser.add_argument("--dataset", default="utd_mhad", choices=["utd_mhad"], help="dataset with built-in splits")
     parser.add_argument("--splits", default="ru5,ru9,ru13", help="comma-separated split names ('' with --pooled: "
                                                                  "the pooled setting only)")
     parser.add_argument("--seeds", type=int, default=1, help="seeds per split (mean and std are reported)")
     parser.add_argument("--first-seed", type=int, default=0, help="seeds run are first-seed .. first-seed+seeds-1")
-    parser.add_argument("--methods", default="devise,relationnet,revise,smie_no_temporal,smie,smie_desc")
+    parser.add_argument("--methods", default="devise,relationnet,revise,smie_no_temporal,smie,smie_desc",
+                        help="comma-separated methods to compare (default: %(default)s)")
     parser.add_argument("--pooled", action="store_true",
                         help="add the pooled setting: pretrain on MSR+UTKinect+GTU+NTU samples, test on UTD-MHAD classes none contains")
     parser.add_argument("--ablation", action="store_true",
@@ -46,10 +51,11 @@ def add_parser(subparsers) -> None:
     parser.add_argument("--device", default="", help="torch device for training (default: cuda when present)")
     parser.add_argument("--merge", nargs="+", type=Path, default=None, metavar="JSON",
                         help="merge the summaries of runs with different seeds into one table (no training)")
-    parser.add_argument("--pretrain-epochs", type=int, default=None)
-    parser.add_argument("--head-epochs", type=int, default=None)
+    parser.add_argument("--pretrain-epochs", type=int, default=None,
+                        help="encoder pretraining epochs per split and seed (default 40)")
+    parser.add_argument("--head-epochs", type=int, default=None, help="training epochs of each head (default 100)")
     parser.add_argument("--json", dest="json_path", type=Path, default=None, help="write the summary JSON here")
-    parser.add_argument("--no-progress", action="store_true")
+    parser.add_argument("--no-progress", action="store_true", help="no progress bars (for logs and CI)")
     parser.set_defaults(run=run)
 
 

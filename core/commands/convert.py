@@ -9,6 +9,7 @@ import numpy as np
 
 from core.clips.clip_folder import LABELS_CSV_NAME, ClipEntry, ClipFolderError, open_clip_folder
 from core.clips.recording import resample_sequence
+from core.commands import reason_without_path
 from core.clips.video_pose import video_skeleton
 from core.live.sources import SourceError
 from core.readers.datasets import dataset_folder, dataset_names, load_dataset
@@ -122,5 +123,5 @@ def run(args) -> int:
     print(f"wrote {len(entries)} clips of {len(labels)} labels to {folder.path} at {args.fps:g} fps "
           f"({len(skipped)} skipped)")
     for file, reason in skipped:
-        print(f"  skipped {file}: {reason}")
+        print(f"  skipped {file}: {reason_without_path(reason, file)}")
     return 0 if entries else 1

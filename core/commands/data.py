@@ -14,7 +14,9 @@ def add_parser(subparsers):
                                    description="Inspect the skeleton datasets under $SMIE_DATA (default "
                                                "../shared/data beside the project).")
     actions = parser.add_subparsers(dest="data_command", metavar="ACTION", required=True)
-    info = actions.add_parser("info", help="clips, classes, frames min/median/max and bad files per dataset")
+    info = actions.add_parser("info", help="clips, classes, frames min/median/max and bad files per dataset",
+                              description="Read every dataset found under $SMIE_DATA and count its clips, classes, "
+                                          "frames per clip (min/median/max) and the files it had to skip.")
     info.add_argument("--json", action="store_true", help="print one JSON object keyed by dataset name")
     info.add_argument("--dataset", action="append", default=None,
                       help="only this dataset (repeatable; default: all)")

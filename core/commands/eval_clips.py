@@ -6,8 +6,9 @@ from pathlib import Path
 
 from core.benchmark.confusion_image import write_confusion_png
 from core.clips.clip_folder import ClipFolderError
+from core.commands import reason_without_path
 from core.paths import DEFAULT_MODEL_DIR
-from core.readers.label_presets import labels_from_options
+from core.readers.label_presets import add_label_arguments, labels_from_options
 
 
 def add_parser(subparsers):
@@ -16,11 +17,7 @@ def add_parser(subparsers):
         description="Score every clip in DIR (.skeleton/.npz files and mp4/avi/mov videos) as a whole against "
                     "candidate labels. Ground truth comes from manifest.csv or labels.csv (file,label).")
     parser.add_argument("folder", metavar="DIR", help="clip folder")
-    labels = parser.add_mutually_exclusive_group()
-    labels.add_argument("--labels", default=None,
-                        help='comma-separated candidate labels (default: the distinct labels in DIR)')
-    labels.add_argument("--labels-file", default=None,
-                        help="text file, one candidate per line: name or name<TAB>description")
+    add_label_arguments(parser, "the distinct labels in DIR")
     parser.add_argument("--model", default=str(DEFAULT_MODEL_DIR), help="model folder (default: %(default)s)")
     parser.add_argument("--device", default=None, help="torch device (default: cuda when available, else cpu)")
     parser.add_argument("--model-complexity", type=int, choices=(0, 1, 2), default=1,
@@ -32,7 +29,7 @@ def add_parser(subparsers):
 
 def candidate_labels(args) -> list | None:
     """LabelSpecs from --labels / --labels-file, or None for the folder's own labels."""
-    return labels_from_options(args.labels, args.labels_file)
+    return labels_from_options(args.labels, args.labels_file, args.preset)
 
 
 def format_report(report, folder) -> str:
@@ -42,19 +39,25 @@ def format_report(report, folder) -> str:
     summary = report.to_dict()
     lines = [f"{folder}: {summary['n']} clips scored against {len(report.labels)} labels"
              f" ({len(report.skipped)} skipped)",
-             f"  top-1 {percent(summary['top1'])}   top-5 {percent(summary['top5'])}"
-             + ("   (top-5 of 5 or fewer labels is always 100%)" if len(report.labels) <= 5 else "")]
+             (f"  top-1 {percent(summary['top1'])}   top-5 {percent(summary['top5'])}"
+              + ("   (top-5 of 5 or fewer labels is always 100%)"
+                 if len(report.labels) <= 5 and not hasattr(report, "warnings") else ""))]
     counts = {name: int((report.truth == i).sum()) for i, name in enumerate(report.labels)}
     for name, accuracy in summary["per_class"].items():
         lines.append(f"  {percent(accuracy):>6}  {name} ({counts[name]} clip{'s' if counts[name] != 1 else ''})")
     for item in report.recovered:
         lines.append(f"  {item.action}: {item.file} ({item.frames} frames)")
     for item in report.skipped:
-        lines.append(f"  skipped {item.file}: {item.reason}")
+        lines.append(f"  skipped {item.file}: {reason_without_path(item.reason, item.file)}")
+    # clip_eval's own cautions about the result (e.g. a folder scored against fewer than two labels)
+    lines += [f"  warning: {text}" for text in getattr(report, "warnings", None) or ()]
     return "\n".join(lines)
 
 
 def run(args) -> int:
+    if not Path(args.folder).is_dir():  # before torch and the model: loading them takes seconds
+        print(f"smie eval-clips: clip folder not found: {args.folder}", file=sys.stderr)
+        return 2
     # pulls in torch: imported on use so `smie --help` stays fast
     from core.clips.clip_eval import evaluate_clip_folder
     from core.live.engine import ModelNotFoundError, load_recognizer

@@ -1,6 +1,5 @@
 """`smie run`: live zero-shot recognition from a camera, video, skeleton file or Kinect, printed as text or JSON lines."""
 
-import argparse
 import logging
 import queue
 import sys
@@ -8,11 +7,15 @@ import sys
 from core.live.scorer import LiveScorer, ScorerConfig
 from core.live.sources import SourceError, open_source
 from core.paths import DEFAULT_MODEL_DIR
-from core.readers.label_presets import labels_from_options, load_preset
+from core.readers.label_presets import add_label_arguments, labels_from_options, load_preset
 
 log = logging.getLogger(__name__)
 
 DEFAULT_PRESET = "ntu120"  # labels when none are given: the 120 NTU RGB+D class names
+# Without a window to offer another source, a camera that gives no frame is an error once the next retry would
+# start after this long (tries at 0, 0.5 and 1.5 s cover a device still starting; the model has loaded for
+# seconds before); one that worked and went away is retried for ever.
+CAMERA_GIVE_UP_S = 3.0
 
 
 def add_parser(subparsers):
@@ -20,7 +23,7 @@ def add_parser(subparsers):
                                    description="Score every label on a sliding window of the live skeleton.")
     parser.add_argument("--source", required=True,
                         help="camera index (0), video file, NTU .skeleton file, recorded .npz clip, kinect2 or azure")
-    add_label_arguments(parser)
+    add_label_arguments(parser, f"the {DEFAULT_PRESET} preset")
     parser.add_argument("--model", default=str(DEFAULT_MODEL_DIR), help="model folder (default: %(default)s)")
     parser.add_argument("--window", type=float, default=2.0, help="seconds of history per result (default 2.0)")
     parser.add_argument("--stride", type=float, default=0.2, help="seconds between results (default 0.2)")
@@ -42,18 +45,26 @@ def add_parser(subparsers):
     parser.set_defaults(run=run)
 
 
-def add_label_arguments(parser: argparse.ArgumentParser):
-    labels = parser.add_mutually_exclusive_group()
-    labels.add_argument("--labels", default=None, help='comma-separated class names, e.g. "wave,clap,jump"')
-    labels.add_argument("--labels-file", default=None,
-                        help="text file, one class per line: name or name<TAB>description")
-    labels.add_argument("--preset", default=None, help=f"a label preset in assets/labels (default {DEFAULT_PRESET})")
-
-
 def labels_from_args(args) -> list:
     """LabelSpecs from --labels, --labels-file or --preset; raises ValueError naming the bad input."""
-    given = labels_from_options(args.labels, args.labels_file)
-    return given if given is not None else load_preset(args.preset or DEFAULT_PRESET)
+    given = labels_from_options(args.labels, args.labels_file, args.preset)
+    return given if given is not None else load_preset(DEFAULT_PRESET)
+
+
+class CaptureProblemPrinter:
+    """on_error of the engine: a device being retried, said on stderr once per new message, and only once the
+    source has delivered frames; one that never opens ends the run with a single fatal message instead."""
+
+    def __init__(self):
+        self.engine = None
+        self._last = None
+
+    def __call__(self, event) -> None:
+        if event.fatal or self.engine is None or self.engine.frames_read == 0 or event.message == self._last:
+            return
+        self._last = event.message
+        retry = "; retrying" if event.retry_in_s else ""
+        print(f"smie run: {event.message}{retry}", file=sys.stderr, flush=True)
 
 
 def format_result(result) -> str:
@@ -79,7 +90,10 @@ def run(args) -> int:
     config = ScorerConfig(window_seconds=args.window, stride_seconds=args.stride, temperature=args.temperature,
                           smoothing=args.smoothing, top_k=args.top)
     scorer = LiveScorer(recognizer, labels, config, results=results)
-    engine = LiveEngine(source, scorer, EngineConfig(realtime=args.realtime))
+    printer = CaptureProblemPrinter()
+    engine_config = EngineConfig(realtime=args.realtime, give_up_without_frames_s=CAMERA_GIVE_UP_S)
+    engine = LiveEngine(source, scorer, engine_config, on_error=printer)
+    printer.engine = engine
     log.info("running %d labels on %s (%s)", len(scorer.label_set.names), source.name,
              "recorded pace" if args.realtime else "as fast as possible")
     engine.start()

@@ -18,7 +18,11 @@ from core.training.training_data import stratified_holdout
 
 
 def add_parser(subparsers) -> None:
-    pre = subparsers.add_parser("pretrain", help="pretrain the ST-GCN encoder on the seen classes")
+    pre = subparsers.add_parser(
+        "pretrain", help="pretrain the ST-GCN encoder on the seen classes",
+        description="Pretrain the ST-GCN skeleton encoder as a classifier of the seen classes of one or more "
+                    "datasets; the unseen classes of --protocol or --holdout are left out. The epoch with the best "
+                    "seen-class validation accuracy is kept. Next step: smie train --encoder OUT.")
     pre.add_argument("--datasets", default="all",
                      help="comma-separated dataset names, 'all', or your own NTU-style arrays as "
                           "arrays:PRESET:DATA.npy:LABELS (PRESET: ntu60, ntu120, pku_mmd, ...)")
@@ -26,8 +30,9 @@ def add_parser(subparsers) -> None:
                      help="built-in split whose unseen classes are held out: utd_mhad:ru5|ru9|ru13, "
                           "ntu60:synse:55/5|48/12, ntu120:synse:110/10|96/24, ntu60|ntu120|pku_mmd:optimized:0|1|2")
     pre.add_argument("--holdout", default=None, help="comma-separated class names held out as unseen")
-    pre.add_argument("--epochs", type=int, default=None)
-    pre.add_argument("--seed", type=int, default=0)
+    pre.add_argument("--epochs", type=int, default=None, help="training epochs (default 40)")
+    pre.add_argument("--seed", type=int, default=0,
+                     help="seed of the validation split, initialisation and augmentation (default 0)")
     pre.add_argument("--mirror", action="store_true",
                      help="left/right-mirror half of the clips of classes whose names name no side")
     pre.add_argument("--legs-unseen-prob", type=unit_fraction, default=0.0, metavar="P",
@@ -42,15 +47,21 @@ def add_parser(subparsers) -> None:
     pre.add_argument("--out", type=Path, required=True, help="folder for encoder.safetensors + encoder.json")
     pre.set_defaults(run=run_pretrain)
 
-    train = subparsers.add_parser("train", help="train SMIE or a baseline head on frozen encoder features")
+    train = subparsers.add_parser(
+        "train", help="train SMIE or a baseline head on frozen encoder features",
+        description="Train a zero-shot head that matches the encoder's features of the seen classes with the "
+                    "sentence embeddings of their names (or descriptions), and save encoder and head as one model "
+                    "folder that smie run, smie eval and smie-live load.")
     train.add_argument("--encoder", type=Path, required=True, help="a `smie pretrain` output folder")
-    train.add_argument("--method", default="smie", choices=["smie", "smie_no_temporal", "devise", "relationnet", "revise"])
+    train.add_argument("--method", default="smie", choices=["smie", "smie_no_temporal", "devise", "relationnet", "revise"],
+                       help="the head: SMIE (mutual-information estimator, with or without its temporal term) or "
+                            "the DeViSE, RelationNet or ReViSE baseline (default smie)")
     train.add_argument("--descriptions", action="store_true", help="embed class names with their descriptions")
     train.add_argument("--mixed-text", action="store_true",
                        help="train on names alone and on names with descriptions, so typed labels without a "
                             "description are read as well as described ones (implies --descriptions)")
-    train.add_argument("--epochs", type=int, default=None)
-    train.add_argument("--seed", type=int, default=0)
+    train.add_argument("--epochs", type=int, default=None, help="head training epochs (default 100)")
+    train.add_argument("--seed", type=int, default=0, help="seed of initialisation and batches (default 0)")
     train.add_argument("--negatives", default="roll", choices=["roll", "all"],
                        help="SMIE negatives: the next clip in the batch (roll, official) or every other-class pair")
     train.add_argument("--prompt-ensemble", action="store_true",
@@ -64,8 +75,12 @@ def add_parser(subparsers) -> None:
     train.add_argument("--out", type=Path, required=True, help="model folder (weights.safetensors + model.json)")
     train.set_defaults(run=run_train)
 
-    evaluate = subparsers.add_parser("eval", help="zero-shot (ZSL) and generalised (GZSL) accuracy of a model")
-    evaluate.add_argument("--model", type=Path, required=True)
+    evaluate = subparsers.add_parser(
+        "eval", help="zero-shot (ZSL) and generalised (GZSL) accuracy of a model",
+        description="Score a trained model on the clips of its unseen classes (zero-shot top-1 and top-5) and on "
+                    "seen and unseen together (generalised: seen, unseen and harmonic mean), from the datasets and "
+                    "split saved in the model folder.")
+    evaluate.add_argument("--model", type=Path, required=True, help="a `smie train` output folder")
     evaluate.add_argument("--json", action="store_true", help="print one JSON object")
     evaluate.add_argument("--confusion", metavar="PNG", type=Path, default=None,
                           help="write the zero-shot confusion matrix over the unseen classes here")
@@ -91,7 +106,7 @@ def run_pretrain(args) -> int:
                                  **({"temporal_kernel": args.temporal_kernel} if args.temporal_kernel else {}))
     encoder, history = pretrain_encoder(seen.x[train_rows], seen.labels[train_rows], seen.x[val_rows],
                                         seen.labels[val_rows], len(seen_names), config, encoder_config,
-                                        class_names=seen_names)
+                                        class_names=seen_names, checkpoint_dir=args.out)
     seconds = time.perf_counter() - started
     best = max(history, key=lambda r: r["val_acc"])
     save_encoder(args.out, encoder, {

@@ -22,6 +22,9 @@ class EngineConfig:
     realtime: bool = True  # True: a slow scorer skips windows (newest wins); False: capture waits, every stride scored
     retry_initial_s: float = 0.5  # first wait before reopening a failed live device
     retry_max_s: float = 8.0  # the wait doubles up to this
+    # A live device that has not delivered a frame yet is given up (a fatal error) once the next retry would start
+    # after this many seconds; None retries for ever (the app, which offers other sources meanwhile).
+    give_up_without_frames_s: float | None = None
     stop_timeout_s: float = 1.0  # stop() gives the threads this long to end
 
 
@@ -100,6 +103,7 @@ class LiveEngine:
     def _run_capture(self):
         delay = self.config.retry_initial_s
         ended = False
+        started = time.monotonic()
         try:
             while not self._stop.is_set() and not ended:
                 try:
@@ -107,7 +111,10 @@ class LiveEngine:
                     delay = self.config.retry_initial_s
                     ended = self._read_until_end()
                 except SourceError as error:
-                    if not (error.retryable and self.source.is_live):
+                    limit = self.config.give_up_without_frames_s
+                    give_up = (self.frames_read == 0 and limit is not None
+                               and time.monotonic() - started + delay > limit)
+                    if not (error.retryable and self.source.is_live) or give_up:
                         self._report(ErrorEvent("capture", str(error), fatal=True))
                         break
                     self._report(ErrorEvent("capture", str(error), retry_in_s=delay))
@@ -166,7 +173,10 @@ class LiveEngine:
             self._submit_window()
 
     def _report(self, event: ErrorEvent):
-        log.log(logging.ERROR if event.fatal else logging.WARNING, "%s: %s", event.where, event.message)
+        # A handler shows the error to the user (the app's banner, smie run's stderr): logged as well, it would
+        # be said twice, and every few seconds while a camera is retried.
+        level = logging.ERROR if event.fatal else logging.WARNING
+        log.log(logging.INFO if self.on_error is not None else level, "%s: %s", event.where, event.message)
         if event.fatal:
             self.fatal_error = event
         if self.on_error is not None:

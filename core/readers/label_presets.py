@@ -1,5 +1,6 @@
 """Class-name presets (assets/labels/*.txt) and their written descriptions (assets/descriptions/*.tsv)."""
 
+import argparse
 import re
 from functools import lru_cache
 from pathlib import Path
@@ -9,6 +10,8 @@ from core.readers.labels import LabelSpec, label_key
 
 LABELS_DIR = ASSETS_DIR / "labels"
 DESCRIPTIONS_DIR = ASSETS_DIR / "descriptions"
+LABELS_HELP = 'candidate actions, separated by commas: "wave the right hand,clap hands,jump"'
+LABELS_FILE_HELP = "text file of candidate actions, one a line: name or name<TAB>description"
 
 
 def readable_name(name: str) -> str:
@@ -21,16 +24,23 @@ def lookup_key(name: str) -> str:
     return label_key(readable_name(name))
 
 
-def labels_from_options(labels_text: str | None, labels_file=None) -> list[LabelSpec] | None:
-    """The labels a command line gave: comma-separated `--labels`, else a `--labels-file`, else None.
-    Raises ValueError when --labels holds no label."""
+def labels_from_options(labels_text: str | None = None, labels_file=None, preset: str | None = None,
+                        ) -> list[LabelSpec] | None:
+    """The labels a command line gave, the same in `smie` and `smie-live`: comma-separated `--labels "a,b,c"`,
+    else a `--labels-file` (one a line, name<TAB>description), else a `--preset` name; None when none is given.
+    Raises ValueError naming the option when it holds no label, the file cannot be read or the preset is unknown."""
     if labels_text is not None:
         names = [name.strip() for name in labels_text.split(",") if name.strip()]
         if not names:
-            raise ValueError(f"--labels {labels_text!r} holds no label")
+            raise ValueError(f'--labels {labels_text!r} holds no label; give names separated by commas: "a,b,c"')
         return [LabelSpec(name) for name in names]
     if labels_file is not None:
-        return read_label_file(labels_file)
+        labels = read_label_file(labels_file)
+        if not labels:
+            raise ValueError(f"--labels-file {labels_file}: the file holds no label")
+        return labels
+    if preset is not None:
+        return load_preset(preset)
     return None
 
 
@@ -103,3 +113,23 @@ def load_preset(name: str) -> list[LabelSpec]:
     for label in labels:
         label.description = own.get(lookup_key(label.name)) or label.description or describe(label.name)
     return labels
+
+
+def add_label_arguments(parser: argparse.ArgumentParser, default: str) -> None:
+    """--labels "a,b,c" | --labels-file FILE | --preset NAME, one of them, the same in every command and in
+    smie-live (read them with labels_from_options). default: what happens without any, for the help text."""
+    labels = parser.add_argument_group("candidate labels (one of these; default: " + default + ")")
+    choice = labels.add_mutually_exclusive_group()
+    choice.add_argument("--labels", metavar='"A,B,C"', default=None, help=LABELS_HELP)
+    choice.add_argument("--labels-file", metavar="FILE", default=None, help=LABELS_FILE_HELP)
+    choice.add_argument("--preset", metavar="NAME", default=None,
+                        help=f"a shipped label list: {', '.join(preset_names())}")
+
+
+def reject_unknown_arguments(parser: argparse.ArgumentParser, extra: list[str], argv: list[str]) -> None:
+    """parser.error for arguments parse_known_args left over, with a hint when they look like `--labels A B C`
+    (the form smie-live once took): the labels take one comma-separated list everywhere."""
+    if not extra:
+        return
+    hint = ' (--labels takes one comma-separated list: --labels "A,B,C")' if "--labels" in argv else ""
+    parser.error(f"unrecognized arguments: {' '.join(extra)}{hint}")

@@ -35,7 +35,10 @@ def merge_duplicate_labels(labels: list[LabelSpec]) -> list[LabelSpec]:
         if key not in merged:
             merged[key] = LabelSpec(label.name, label.description)
             continue
-        log.info("merged duplicate label %r into %r", label.name, merged[key].name)
+        if label.name == merged[key].name:
+            log.info("label %r is listed twice; kept once", label.name)
+        else:  # the spelling differs only in case or spacing: say which one is kept
+            log.info("label %r is another spelling of %r; kept the first", label.name, merged[key].name)
         if merged[key].description is None and label.description is not None:
             merged[key].description = label.description
     return list(merged.values())

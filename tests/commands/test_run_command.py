@@ -96,6 +96,18 @@ def test_absent_camera_retries_with_back_off_and_stops_cleanly(recognizer):
     assert [e.retry_in_s for e in errors[:4]] == [0.05, 0.1, 0.2, 0.2]
 
 
+def test_a_camera_that_never_gives_a_frame_is_given_up_when_asked(recognizer):
+    config = EngineConfig(retry_initial_s=0.05, retry_max_s=0.2, give_up_without_frames_s=0.5)
+    engine, _, errors = run_engine(recognizer, MediaPipeSource(97), config)
+    start = time.monotonic()
+    engine.start()
+    assert engine.wait(timeout=10), "a headless run must end, not retry for ever"
+    assert time.monotonic() - start < 2.0
+    assert engine.fatal_error is not None and "camera 97 not found" in engine.fatal_error.message
+    assert errors[-1].fatal and all(not e.fatal for e in errors[:-1]) and len(errors) >= 3
+    assert engine.stop()
+
+
 def test_unreadable_video_is_a_fatal_error_not_a_hang(recognizer, tmp_path):
     bad = tmp_path / "bad.mp4"
     bad.write_bytes(b"\x00" * 5000)

@@ -1,5 +1,7 @@
 """Capture sources: MediaPipe on the real tai chi video, replay pacing, recordings, Kinect body selection and mapping."""
 
+import os
+import re
 import time
 
 import numpy as np
@@ -10,7 +12,9 @@ from core.live.sources.azure import AzureKinectSource, azure_skeletons
 from core.live.sources.bodies import BodySelector
 from core.live.sources.kinect2 import Kinect2Source, kinect2_skeletons
 from core.live.sources.mediapipe_pose import MediaPipeSource
+from core.live.sources.native_stderr import filtered_native_stderr
 from core.live.sources.replay import ReplaySource, load_recording, save_recording
+from core.live.sources.video_check import container_kind, is_truncated
 from core.skeleton.clip import Clip
 from core.skeleton.layouts import NTU25
 
@@ -117,11 +121,77 @@ def test_unreadable_or_missing_video_fails_with_a_clear_message(tmp_path):
 def test_absent_camera_is_a_retryable_error_not_a_hang():
     start = time.monotonic()
     source = MediaPipeSource(97)
-    with pytest.raises(SourceError, match="camera 97 could not be opened") as error:
+    with pytest.raises(SourceError, match="camera 97 not found") as error:
         source.open()
     assert error.value.retryable
     assert time.monotonic() - start < 10
     source.close()
+
+
+def write_video(path, frames=60, fourcc="MJPG"):
+    """A small moving-grey video written with OpenCV (MJPG .avi or mp4v .mp4)."""
+    import cv2
+
+    writer = cv2.VideoWriter(str(path), cv2.VideoWriter_fourcc(*fourcc), 30, (64, 48))
+    for i in range(frames):
+        writer.write(np.full((48, 64, 3), 4 * i, np.uint8))
+    writer.release()
+    return path
+
+
+def cut_bytes(path, keep=0.5):
+    """The file cut to `keep` of its bytes, as a copy interrupted while it was written."""
+    data = path.read_bytes()
+    cut = path.with_name(f"cut_{path.name}")
+    cut.write_bytes(data[:int(len(data) * keep)])
+    return cut
+
+
+def read_all(source):
+    with source:
+        return sum(1 for _ in source)
+
+
+def test_truncated_avi_is_named_damaged_with_the_frames_that_were_readable(tmp_path):
+    whole = write_video(tmp_path / "clip.avi")
+    assert read_all(MediaPipeSource(whole, realtime=False, pose_workers=1)) == 60, "the intact file reads whole"
+    with pytest.raises(SourceError) as error:
+        read_all(MediaPipeSource(cut_bytes(whole), realtime=False, pose_workers=1))
+    message = str(error.value)
+    assert "damaged or truncated" in message and "cut_clip.avi" in message, message
+    assert re.search(r"only \d+ of its 60 frames could be read", message), message
+    assert message.count("cut_clip.avi") == 1 and not error.value.retryable
+
+
+def test_truncated_mp4_is_named_damaged_not_an_unknown_format(tmp_path):
+    cut = cut_bytes(write_video(tmp_path / "clip.mp4", fourcc="mp4v"))
+    with pytest.raises(SourceError) as error:
+        MediaPipeSource(cut).open()
+    message = str(error.value)
+    assert "cut_clip.mp4 is damaged or truncated" in message and "unsupported codec" not in message, message
+    assert message.count("cut_clip.mp4") == 1
+
+
+def test_frame_count_tolerance_and_container_sniffing(tmp_path):
+    assert not is_truncated(58, 60) and is_truncated(33, 60) and not is_truncated(5, None)
+    assert container_kind(write_video(tmp_path / "a.avi", frames=3)) == "AVI"
+    assert container_kind(write_video(tmp_path / "a.mp4", frames=3, fourcc="mp4v")) == "MP4/MOV"
+    (tmp_path / "text.mp4").write_text("hello")
+    assert container_kind(tmp_path / "text.mp4") is None
+
+
+def test_native_stderr_filter_drops_mediapipe_chatter_and_passes_the_rest(capfd):
+    with filtered_native_stderr(verbose=False):
+        os.write(2, b"W0000 00:00:1796119050.516622   11422 inference_feedback_manager.cc:114] Feedback\n"
+                    b"INFO: Created TensorFlow Lite XNNPACK delegate for CPU.\n"
+                    b"E0000 00:00:1796119050.5 real_error.cc:1] something broke\n"
+                    b"a line of our own\n")
+    err = capfd.readouterr().err
+    assert "Feedback" not in err and "XNNPACK" not in err
+    assert "something broke" in err and "a line of our own" in err
+    with filtered_native_stderr(verbose=True):
+        os.write(2, b"I0000 00:00:1.0 shown when verbose\n")
+    assert "shown when verbose" in capfd.readouterr().err
 
 
 def test_open_source_picks_the_source_from_the_spec(tmp_path):

@@ -1,5 +1,6 @@
 """Webcam or video file -> MediaPipe Pose world landmarks (33) -> NTU-25 skeleton frames."""
 
+import contextlib
 import logging
 import os
 import threading
@@ -11,6 +12,13 @@ from pathlib import Path
 import numpy as np
 
 from core.live.sources.base import Frame, Pacer, Source, SourceError, empty_skeleton
+from core.live.sources.native_stderr import filtered_native_stderr
+from core.live.sources.video_check import (
+    camera_not_found_message,
+    is_truncated,
+    truncated_video_message,
+    unopenable_video_message,
+)
 from core.skeleton.joint_maps import to_ntu25
 
 log = logging.getLogger(__name__)
@@ -124,6 +132,7 @@ class MediaPipeSource(Source):
         self.keep_image = keep_image
         self.pose_workers = max(1, pose_workers if pose_workers is not None else default_pose_workers())
         self.fps = None
+        self.frames_stated: int | None = None  # the frame count a file's header states, None when it states none
         self._capture = None
         self._poses: list = []
         self._threads: list[ThreadPoolExecutor] = []
@@ -131,6 +140,9 @@ class MediaPipeSource(Source):
         self._ended = False
         self._index = 0
         self._pacer: Pacer | None = None
+        # MediaPipe's graph threads log their start-up after the estimators are built, until each has
+        # processed an image: stderr is filtered from building them until then (or until close()).
+        self._start_up_output = contextlib.ExitStack()
 
     def open(self):
         # cv2 imported on use: importing this module stays light
@@ -144,9 +156,10 @@ class MediaPipeSource(Source):
         if not self._capture.isOpened():
             self.close()
             if self.is_live:
-                raise SourceError(f"{self.name} could not be opened (absent, unplugged or used by another program)",
-                                  retryable=True)
-            raise SourceError(f"cannot read video {self.target}: not a video or an unsupported codec")
+                raise SourceError(camera_not_found_message(self.target), retryable=True)
+            raise SourceError(unopenable_video_message(self.target))
+        stated = self._capture.get(cv2.CAP_PROP_FRAME_COUNT) if not self.is_live else 0
+        self.frames_stated = int(stated) if np.isfinite(stated) and stated > 0 else None
         if self.is_live:
             self._capture.set(cv2.CAP_PROP_BUFFERSIZE, 1)  # keep the newest image, not a queue of old ones
         fps = float(self._capture.get(cv2.CAP_PROP_FPS) or 0.0)
@@ -159,6 +172,7 @@ class MediaPipeSource(Source):
         self._threads = [ThreadPoolExecutor(max_workers=1, thread_name_prefix="pose",
                                             initializer=_lower_this_threads_priority)
                          for _ in range(self.pose_workers)]
+        self._start_up_output.enter_context(filtered_native_stderr())
         self._poses = [thread.submit(self._new_estimator).result() for thread in self._threads]
         self._pending.clear()
         self._ended = False
@@ -204,8 +218,8 @@ class MediaPipeSource(Source):
         if not ok:
             if self.is_live:
                 raise SourceError(f"{self.name} stopped delivering images (unplugged?)", retryable=True)
-            if self._index == 0:
-                raise SourceError(f"cannot read video {self.target}: no frame could be decoded")
+            if self._index == 0 or is_truncated(self._index, self.frames_stated):
+                raise SourceError(truncated_video_message(self.target, self._index, self.frames_stated))
             self._ended = True
             return False
         worker = self._index % self.pose_workers
@@ -223,6 +237,8 @@ class MediaPipeSource(Source):
             return None
         future, index, timestamp, captured_at, image = self._pending.popleft()
         joints, valid, image_points, pose_ms = future.result()
+        if index + 1 >= self.pose_workers:  # every estimator has processed an image: its start-up is over
+            self._start_up_output.close()
         return Frame(joints=joints, valid=valid, timestamp=timestamp, index=index, captured_at=captured_at,
                      image=image if self.keep_image else None, pose_ms=pose_ms,
                      image_points=image_points if self.keep_image else None)
@@ -230,6 +246,7 @@ class MediaPipeSource(Source):
     def close(self):
         for thread in self._threads:
             thread.shutdown(wait=True, cancel_futures=True)  # an estimator must be idle before it is closed
+        self._start_up_output.close()
         self._threads = []
         self._pending.clear()
         for pose in self._poses:
