@@ -231,6 +231,7 @@ class MainWindow(QMainWindow):
         self.bridge.set_scorer_config(self.settings.scorer_config())
         if name == "top_k":
             self.bars.set_rows(int(value))
+            self.timeline.set_curves(int(value))
 
     def closeEvent(self, event):
         self.draw_timer.stop()

@@ -92,17 +92,21 @@ class ScoreTimeline(QWidget):
         self.colours = {label: i for label, i in self.colours.items() if label in self.columns}
 
     def add_result(self, result):
-        """A core LiveResult. Results that were not scored add a gap, so "no person" shows as no curve."""
+        """A core LiveResult. Results that were not scored add a gap, so "no person" shows as no curve; a result
+        for the newest point's time (its window scored again) replaces that point."""
         self._ensure_columns(result.labels)
-        self.times[:-1] = self.times[1:]
-        self.probs[:-1] = self.probs[1:]
+        if self.count and self.times[-1] == result.timestamp:
+            pass  # the same window scored again (labels edited after the source ended): replace its point
+        else:
+            self.times[:-1] = self.times[1:]
+            self.probs[:-1] = self.probs[1:]
+            self.count += 1
         self.times[-1] = result.timestamp
         self.probs[-1] = np.nan
         for item in result.top if result.state == "ok" else ():
             column = self.columns.get(item["label"])
             if column is not None:
                 self.probs[-1, column] = item["prob"]
-        self.count += 1
         self._dirty = True
 
     def _assign_colours(self, shown: list[str]):

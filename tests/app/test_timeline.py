@@ -177,3 +177,13 @@ def test_timeline_keeps_a_fixed_history_and_follows_label_edits(qtbot):
     timeline.add_result(result(2.2, {"clap": 0.5, "jump": 0.5}, version=2))  # wave removed, jump added
     timeline.refresh()
     assert set(timeline.columns) == {"clap", "jump"} and np.allclose(timeline.history_of("clap")[:10], 0.3)
+
+
+def test_a_window_scored_again_replaces_its_point_instead_of_drawing_a_step(qtbot, timeline):
+    timeline.add_result(result(2.0, {"wave": 0.7, "clap": 0.3}))
+    timeline.add_result(result(2.2, {"wave": 0.6, "clap": 0.4}))
+    timeline.add_result(result(2.2, {"wave": 0.2, "clap": 0.8}))  # labels edited after the file ended
+    timeline.refresh()
+    assert timeline.count == 2
+    x, y = timeline.curves[timeline.shown.index("clap")].getData()
+    assert len(x) == 2 and y[-1] == pytest.approx(80.0)  # percent
