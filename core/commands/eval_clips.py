@@ -39,9 +39,7 @@ def format_report(report, folder) -> str:
     summary = report.to_dict()
     lines = [f"{folder}: {summary['n']} clips scored against {len(report.labels)} labels"
              f" ({len(report.skipped)} skipped)",
-             (f"  top-1 {percent(summary['top1'])}   top-5 {percent(summary['top5'])}"
-              + ("   (top-5 of 5 or fewer labels is always 100%)"
-                 if len(report.labels) <= 5 and not hasattr(report, "warnings") else ""))]
+             f"  top-1 {percent(summary['top1'])}   top-5 {percent(summary['top5'])}"]
     counts = {name: int((report.truth == i).sum()) for i, name in enumerate(report.labels)}
     for name, accuracy in summary["per_class"].items():
         lines.append(f"  {percent(accuracy):>6}  {name} ({counts[name]} clip{'s' if counts[name] != 1 else ''})")
@@ -50,7 +48,7 @@ def format_report(report, folder) -> str:
     for item in report.skipped:
         lines.append(f"  skipped {item.file}: {reason_without_path(item.reason, item.file)}")
     # clip_eval's own cautions about the result (e.g. a folder scored against fewer than two labels)
-    lines += [f"  warning: {text}" for text in getattr(report, "warnings", None) or ()]
+    lines += [f"  warning: {text}" for text in report.warnings]
     return "\n".join(lines)
 
 

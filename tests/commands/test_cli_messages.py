@@ -153,3 +153,18 @@ def test_skip_reasons_drop_the_path_the_line_already_names():
                                "a.avi") == "video is damaged or truncated: only 3 of its 60 frames could be read"
     assert reason_without_path("cannot read video /x/a.mp4: not a video", "a.mp4") == "cannot read video: not a video"
     assert reason_without_path("/x/b.skeleton:12: bad field", "b.skeleton") == "/x/b.skeleton:12: bad field"
+
+
+def test_eval_clips_prints_the_warnings_of_its_result(model_dir, text_cache, tmp_path):
+    from core.live.sources.replay import save_recording
+
+    T = 60
+    joints = np.repeat(np.random.default_rng(0).normal(0, 0.2, (1, 1, 25, 3)).astype(np.float32), T, axis=0)
+    joints[..., 2] += 3.0
+    joints[:, 0, 4, 0], joints[:, 0, 8, 0] = -0.2, 0.2  # shoulders apart, so the facing rotation is defined
+    save_recording(tmp_path / "one.npz", joints, np.ones((T, 1, 25), bool), np.arange(T) / 30.0, fps=30.0)
+    (tmp_path / "labels.csv").write_text("file,label\none.npz,clap\n")
+    done = smie("eval-clips", tmp_path, "--model", model_dir, "--labels", LABELS)
+    assert done.returncode == 0, done.stderr
+    assert "  warning: top-5 is trivial with 5 or fewer candidate labels (here 3)" in done.stdout, done.stdout
+    assert "(top-5 of 5 or fewer labels is always 100%)" not in done.stdout, "said once"
