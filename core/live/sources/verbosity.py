@@ -4,6 +4,7 @@ and both `core.commands` and `app` may import it."""
 
 import logging
 import os
+import sys
 
 LOG_FORMAT = "%(levelname)s %(name)s: %(message)s"
 
@@ -21,10 +22,8 @@ QUIET_ENVIRONMENT = {
 # Libraries that set their own logger level, or are too chatty at -v: WARNING unless -vv.
 THIRD_PARTY_LOGGERS = ("sentence_transformers", "transformers", "huggingface_hub", "urllib3", "filelock")
 NEVER_USEFUL_LOGGERS = ("matplotlib", "PIL")  # font cache and plugin lookups, even at -vv
-VERBOSE_HELP = "say more: -v progress (INFO), -vv debug messages and third-party libraries' own output"
-
-
 OPENCV_FATAL = 1  # cv::utils::logging::LOG_LEVEL_FATAL, what OPENCV_LOG_LEVEL=FATAL sets
+VERBOSE_HELP = "say more: -v progress (INFO), -vv debug messages and third-party libraries' own output"
 
 
 def log_level(verbosity: int) -> int:
@@ -51,8 +50,6 @@ def configure_output(verbosity: int) -> None:
 def _quiet_loaded_libraries() -> None:
     """Libraries already imported (a test calling main() twice, the app importing torch early) read the
     environment too late; tell the ones that offer a switch directly."""
-    import sys
-
     if "transformers" in sys.modules:
         transformers_logging = sys.modules["transformers"].utils.logging
         transformers_logging.set_verbosity_error()
