@@ -7,7 +7,7 @@ import os
 import sys
 from pathlib import Path
 
-from core.live.sources.verbosity import VERBOSE_HELP, configure_output
+from core.verbosity import VERBOSE_HELP, configure_output
 from core.readers.label_presets import add_label_arguments, labels_from_options, reject_unknown_arguments
 
 log = logging.getLogger(__name__)

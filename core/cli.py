@@ -5,7 +5,7 @@ import importlib
 import sys
 
 from core import __version__
-from core.live.sources.verbosity import VERBOSE_HELP, configure_output
+from core.verbosity import VERBOSE_HELP, configure_output
 from core.readers.label_presets import reject_unknown_arguments
 
 # Sub-command name -> module in core.commands (one module may serve several names), in groups listed by

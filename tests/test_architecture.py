@@ -26,7 +26,7 @@ ALLOWED = {
                       "core.benchmark"},
     "app": {"core.skeleton", "core.readers", "core.model", "core.live", "core.clips"},
 }
-LOOSE = {"core", "core.cli", "core.__main__", "core.errors", "core.paths", "core.metrics"}
+LOOSE = {"core", "core.cli", "core.__main__", "core.errors", "core.paths", "core.metrics", "core.verbosity"}
 
 
 def module_name(path: Path) -> str:

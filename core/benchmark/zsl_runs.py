@@ -76,9 +76,11 @@ def pretrained_encoder(train, validation, seen_names, pretrain_config, cache_key
         return encoder.eval(), {"cached": str(path)}
     started = time.perf_counter()
     # A benchmark stopped mid-pretraining resumes from its last epoch (core.training.resume).
+    training_dir = cache_dir() / "encoder_training" / cache_key
     encoder, history = pretrain_encoder(train.x, train.labels, validation.x, validation.labels, len(seen_names),
                                         pretrain_config, encoder_config, progress, class_names=list(seen_names),
-                                        checkpoint_dir=path.with_suffix(".training"))
+                                        checkpoint_dir=training_dir)
+    training_dir.rmdir()  # emptied by pretrain_encoder once it finished
     path.parent.mkdir(parents=True, exist_ok=True)
     save_file({k: v.contiguous() for k, v in encoder.state_dict().items()}, str(path))
     best = max(history, key=lambda r: r["val_acc"])

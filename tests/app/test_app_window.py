@@ -178,7 +178,7 @@ def test_command_line_screenshot_after_the_first_prediction(qtbot, model_dir, wa
     png = tmp_path / "shot.png"
     start = time.perf_counter()
     code = main(["--settings", str(settings_file), "--source", str(waving_file), "--model", str(model_dir),
-                 "--labels", "wave the right hand", "clap", "--screenshot", str(png), "--quit-after", "25"])
+                 "--labels", "wave the right hand,clap", "--screenshot", str(png), "--quit-after", "25"])
     elapsed = time.perf_counter() - start
     assert code == 0 and png.is_file()
     image = QImage(str(png))

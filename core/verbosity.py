@@ -1,6 +1,5 @@
 """How much `smie` and `smie-live` say: WARNING by default, -v INFO, -vv DEBUG; third-party chatter (OpenCV,
-FFmpeg, MediaPipe, transformers) only at -vv. Here beside the sources because OpenCV and MediaPipe are theirs,
-and both `core.commands` and `app` may import it."""
+FFmpeg, MediaPipe, transformers) only at -vv. A leaf module: both command lines (core.cli, app.main) set it up."""
 
 import logging
 import os
