@@ -35,6 +35,10 @@ class VideoSkeleton:
         return int(self.valid.any(axis=(1, 2)).sum())
 
 
+# Read when the process starts, with the code it runs (see core.readers.parse_cache).
+_CODE_DIGEST = hashlib.sha256(b"".join((Path(__file__).resolve().parent.parent / code).read_bytes()
+                                       for code in _CODE_FILES)).digest()
+
 def _cache_path(path: Path, model_complexity: int, pose_model: Path | None) -> Path:
     # mediapipe imported on use: importing this module stays light
     import mediapipe
@@ -45,9 +49,7 @@ def _cache_path(path: Path, model_complexity: int, pose_model: Path | None) -> P
     if pose_model is not None:
         model_stat = pose_model.stat()
         digest.update(f"|{pose_model.resolve()}|{model_stat.st_size}|{model_stat.st_mtime_ns}".encode())
-    core_dir = Path(__file__).resolve().parent.parent
-    for code in _CODE_FILES:
-        digest.update((core_dir / code).read_bytes())
+    digest.update(_CODE_DIGEST)
     return cache_dir() / "video_poses" / f"{path.stem[:40]}-{digest.hexdigest()[:20]}.npz"
 
 

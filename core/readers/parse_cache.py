@@ -25,11 +25,19 @@ _CODE_FILES = ("skeleton/clip.py", "skeleton/joint_maps.py", "readers/common.py"
 Loaded = tuple[list[Clip], list[str], list[tuple[str, str]]]  # clips, class names, bad files
 
 
+def _code_digest() -> bytes:
+    core_dir = Path(__file__).resolve().parent.parent
+    return hashlib.sha256(b"".join((core_dir / code).read_bytes() for code in _CODE_FILES)).digest()
+
+
+# Read when the process starts, with the code it runs: a file edited while a long run goes on must not make
+# that run store what its older code parsed under the new code's key.
+_CODE_DIGEST = _code_digest()
+
+
 def _key(name: str, watched: list[Path]) -> str:
     digest = hashlib.sha256(f"{CACHE_FORMAT}|{name}".encode())
-    core_dir = Path(__file__).resolve().parent.parent
-    for code in _CODE_FILES:
-        digest.update((core_dir / code).read_bytes())
+    digest.update(_CODE_DIGEST)
     for root in watched:
         files = sorted(p for p in root.rglob("*") if p.is_file()) if root.is_dir() else [root]
         for path in files:
