@@ -63,24 +63,24 @@ class ResultStore:
         return path
 
 
-def run_or_load(store: ResultStore | None, target: str, split, seed: int, config: BenchConfig, run) -> dict:
-    """run_split's result for the split and seed: stored methods are read back, the others run (all in one call,
+def run_or_load(store: ResultStore | None, target: str, split: str, seed: int, config: BenchConfig, run) -> dict:
+    """run_split's result for the split (its name) and seed: stored methods are read back, the others run (all in one call,
     sharing the split's encoder) and stored as each finishes. run(config) -> run_split's result dict."""
     if store is None:
         return run(config)
-    stored = {m: store.load(target, split.name, seed, m) for m in config.methods}
+    stored = {m: store.load(target, split, seed, m) for m in config.methods}
     missing = tuple(m for m, record in stored.items() if record is None)
     result: dict = {"methods": {}}
     if missing:
         result = run(dataclasses.replace(config, methods=missing))
         details = {k: v for k, v in result.items() if k != "methods"}
         for method in missing:
-            store.save(target, split.name, seed, method, result["methods"][method], details)
+            store.save(target, split, seed, method, result["methods"][method], details)
         for name, metrics in result["methods"].items():  # per-stream rows ride along with their method
             if name not in missing and "[" in name:
-                store.save(target, split.name, seed, name, metrics, details)
+                store.save(target, split, seed, name, metrics, details)
     else:
-        log.info("%s seed %d: every method already in %s", split.name, seed, store.root)
+        log.info("%s seed %d: every method already in %s", split, seed, store.root)
     for method, record in stored.items():
         if record is not None:
             result["methods"][method] = record["metrics"]
@@ -88,7 +88,7 @@ def run_or_load(store: ResultStore | None, target: str, split, seed: int, config
                 if key in record and key not in result:
                     result[key] = record[key]
             for stream in config.streams if len(config.streams) > 1 else ():
-                row = store.load(target, split.name, seed, f"{method}[{stream}]")
+                row = store.load(target, split, seed, f"{method}[{stream}]")
                 if row is not None:
                     result["methods"][f"{method}[{stream}]"] = row["metrics"]
     return result

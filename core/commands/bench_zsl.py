@@ -56,6 +56,11 @@ def add_parser(subparsers) -> None:
     parser.add_argument("--head-epochs", type=int, default=None, help="training epochs of each head (default 100)")
     parser.add_argument("--json", dest="json_path", type=Path, default=None, help="write the summary JSON here")
     parser.add_argument("--no-progress", action="store_true", help="no progress bars (for logs and CI)")
+    parser.add_argument("--results", type=Path, default=None, metavar="DIR",
+                        help="where each finished (split, seed, method) result is written as it ends and read back "
+                             "instead of run again, so a stopped benchmark continues (default: benchmarks/results "
+                             "in the project)")
+    parser.add_argument("--no-results", action="store_true", help="run everything and store no per-run results")
     parser.set_defaults(run=run)
 
 
@@ -93,6 +98,7 @@ def write_results(summary: dict, details: dict | None, columns: list[str], json_
 
 def run(args) -> int:
     # pulls in torch: imported on use so `smie --help` stays fast
+    from core.benchmark.results_store import DEFAULT_RESULTS_DIR, ResultStore, run_or_load
     from core.benchmark.zsl_bench import run_pooled, run_split, summarise
     from core.benchmark.zsl_runs import BENCH_METHODS, BenchConfig
 
@@ -168,15 +174,18 @@ def run(args) -> int:
         return 0
     runs: dict = {m: {} for m in methods}
     details = {}
+    store = None if args.no_results else ResultStore(config, args.results or DEFAULT_RESULTS_DIR)
     for split in splits:
         for seed in seeds:
-            result = run_split(arrays, split, seed, config, text_encoder, not args.no_progress, pool_arrays)
+            result = run_or_load(store, args.dataset, split.name, seed, config, lambda c, split=split, seed=seed:
+                                 run_split(arrays, split, seed, c, text_encoder, not args.no_progress, pool_arrays))
             details[f"{split.name}/seed{seed}"] = result
             for method, metrics in result["methods"].items():
                 runs.setdefault(method, {}).setdefault(split.name, []).append(metrics["top1"])
     if args.pooled:
         for seed in seeds:
-            result = run_pooled(seed, config, text_encoder, progress=not args.no_progress)
+            result = run_or_load(store, f"pooled-{args.dataset}", "pooled", seed, config, lambda c, seed=seed:
+                                 run_pooled(seed, c, text_encoder, progress=not args.no_progress))
             details[f"pooled/seed{seed}"] = result
             for method, metrics in result["methods"].items():
                 runs.setdefault(method, {}).setdefault("pooled", []).append(metrics["top1"])

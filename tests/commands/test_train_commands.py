@@ -51,9 +51,10 @@ def test_pretrain_train_eval_on_gtu_with_two_classes_held_out(shared_data, tmp_p
 def test_bench_zsl_with_two_streams_reports_their_mean_and_each_stream(shared_data, tmp_path):
     env = dict(os.environ, SMIE_DATA=str(shared_data), SMIE_CACHE=str(tmp_path / "cache"))
     out = tmp_path / "zsl.json"
-    printed = _smie("bench-zsl", "--splits", "ru5", "--methods", "smie", "--streams", "joint,bone",
-                    "--temporal-kernel", "3", "--pretrain-epochs", "1", "--head-epochs", "1", "--no-progress",
-                    "--json", str(out), env=env)
+    command = ("bench-zsl", "--splits", "ru5", "--methods", "smie", "--streams", "joint,bone",
+               "--temporal-kernel", "3", "--pretrain-epochs", "1", "--head-epochs", "1", "--no-progress",
+               "--json", str(out), "--results", str(tmp_path / "results"))
+    printed = _smie(*command, env=env)
     summary = json.loads(out.read_text())
     assert set(summary) == {"smie", "smie[joint]", "smie[bone]"}
     assert all(len(summary[m]["utd_mhad-ru5"]["runs"]) == 1 for m in summary)
@@ -61,3 +62,9 @@ def test_bench_zsl_with_two_streams_reports_their_mean_and_each_stream(shared_da
     details = json.loads(out.with_suffix(".details.json").read_text())
     assert set(details["utd_mhad-ru5/seed0"]["pretrain"]) == {"joint", "bone"}
     assert len(list((tmp_path / "cache" / "encoders").iterdir())) == 2
+    stored = sorted(p.name.split("-")[0] for p in (tmp_path / "results").rglob("*.json"))
+    assert stored == ["smie", "smie[bone]", "smie[joint]"], "each finished result is stored as it ends"
+    (tmp_path / "cache" / "encoders").rename(tmp_path / "encoders-moved")  # a rerun that trained would need them
+    again = _smie(*command, env=env)
+    assert json.loads(out.read_text()) == summary and "| smie[bone] |" in again
+    assert not (tmp_path / "cache" / "encoders").exists(), "the stored results were read back, nothing trained"
