@@ -3,9 +3,8 @@
 from PyQt6.QtCore import Qt
 from PyQt6.QtGui import QFontMetrics
 
-# Longer names are refused: a name is a short phrase for the text encoder, and longer ones only break layouts.
-# TODO: core.readers.labels could enforce the same limit for files and the command line.
-MAX_LABEL_LENGTH = 120
+from core.readers.labels import MAX_LABEL_LENGTH
+
 QUOTE_CHARACTERS = 40  # a name quoted in a one-line message is cut to this many characters
 
 

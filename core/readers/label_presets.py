@@ -6,7 +6,7 @@ from functools import lru_cache
 from pathlib import Path
 
 from core.paths import ASSETS_DIR
-from core.readers.labels import LabelSpec, label_key
+from core.readers.labels import LabelSpec, check_label_lengths, label_key
 
 LABELS_DIR = ASSETS_DIR / "labels"
 DESCRIPTIONS_DIR = ASSETS_DIR / "descriptions"
@@ -28,17 +28,18 @@ def labels_from_options(labels_text: str | None = None, labels_file=None, preset
                         ) -> list[LabelSpec] | None:
     """The labels a command line gave, the same in `smie` and `smie-live`: comma-separated `--labels "a,b,c"`,
     else a `--labels-file` (one a line, name<TAB>description), else a `--preset` name; None when none is given.
-    Raises ValueError naming the option when it holds no label, the file cannot be read or the preset is unknown."""
+    Raises ValueError naming the option when it holds no label or one over MAX_LABEL_LENGTH characters, the file
+    cannot be read or the preset is unknown."""
     if labels_text is not None:
         names = [name.strip() for name in labels_text.split(",") if name.strip()]
         if not names:
             raise ValueError(f'--labels {labels_text!r} holds no label; give names separated by commas: "a,b,c"')
-        return [LabelSpec(name) for name in names]
+        return check_label_lengths([LabelSpec(name) for name in names], "--labels")
     if labels_file is not None:
         labels = read_label_file(labels_file)
         if not labels:
             raise ValueError(f"--labels-file {labels_file}: the file holds no label")
-        return labels
+        return check_label_lengths(labels, f"--labels-file {labels_file}")
     if preset is not None:
         return load_preset(preset)
     return None

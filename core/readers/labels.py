@@ -5,6 +5,10 @@ from dataclasses import dataclass
 
 log = logging.getLogger(__name__)
 
+# Longer names are refused: a name is a short phrase for the text encoder (detail goes in the description), and
+# longer ones only break layouts.
+MAX_LABEL_LENGTH = 120
+
 
 @dataclass
 class LabelSpec:
@@ -42,3 +46,13 @@ def merge_duplicate_labels(labels: list[LabelSpec]) -> list[LabelSpec]:
         if merged[key].description is None and label.description is not None:
             merged[key].description = label.description
     return list(merged.values())
+
+
+def check_label_lengths(labels: list[LabelSpec], where: str) -> list[LabelSpec]:
+    """The labels, when every name fits MAX_LABEL_LENGTH; else ValueError naming `where`, the name and the limit."""
+    for label in labels:
+        if len(label.name) > MAX_LABEL_LENGTH:
+            shown = label.name if len(label.name) <= 60 else label.name[:59] + "…"
+            raise ValueError(f"{where}: label {shown!r} has {len(label.name)} characters; a label can have at most "
+                             f"{MAX_LABEL_LENGTH} (put the detail in its description)")
+    return labels

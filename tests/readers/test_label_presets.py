@@ -4,12 +4,13 @@ import pytest
 
 from core.readers.label_presets import (
     describe,
+    labels_from_options,
     load_preset,
     lookup_key,
     preset_names,
     read_label_file,
 )
-from core.readers.labels import LabelSpec
+from core.readers.labels import MAX_LABEL_LENGTH, LabelSpec
 
 EXPECTED_SIZES = {"ntu60": 60, "ntu120": 120, "pku_mmd": 51, "utd_mhad": 27, "msr_action3d": 20, "utkinect": 10,
                   "gtu": 14}
@@ -106,3 +107,15 @@ def test_readable_name_splits_camel_case_only():
 
     assert readable_name("sitDown") == "sit down" and readable_name("clapHands") == "clap hands"
     assert readable_name("right hand wave") == "right hand wave" and readable_name("draw X") == "draw X"
+
+
+def test_command_line_labels_over_the_length_limit_are_refused_by_name(tmp_path):
+    long_name = "x" * (MAX_LABEL_LENGTH + 1)
+    with pytest.raises(ValueError, match=f"--labels: label .* has {MAX_LABEL_LENGTH + 1} characters; .* at most 120"):
+        labels_from_options(labels_text=f"wave,{long_name}")
+    label_file = tmp_path / "labels.txt"
+    label_file.write_text(f"wave\n{long_name}\n")
+    with pytest.raises(ValueError, match=r"--labels-file .*labels.txt: label"):
+        labels_from_options(labels_file=label_file)
+    assert [label.name for label in read_label_file(label_file)] == ["wave", long_name], "the reader itself keeps all"
+    assert len(labels_from_options(labels_text="x" * MAX_LABEL_LENGTH)) == 1
