@@ -11,6 +11,7 @@ from app.widgets.skeleton import EDGES, front_view, graph_data
 from app.widgets.video_view import VideoView, drawn_points
 from core.live.scorer import LiveResult
 from core.live.sources.base import Frame
+from core.live.sources.mediapipe_pose import MediaPipeSource
 from core.readers.labels import LabelSpec
 from core.skeleton.layouts import NTU25
 
@@ -97,8 +98,6 @@ def test_banner_shows_message_and_actions(qtbot):
 
 def test_video_frames_carry_pixel_positions_inside_the_image(shared_data):
     """The overlay needs MediaPipe's image landmarks mapped to NTU joints: inside the picture, head above feet."""
-    from core.live.sources.mediapipe_pose import MediaPipeSource
-
     J = NTU25.index
     with MediaPipeSource(shared_data / "video" / "ta_chi.mp4", realtime=False) as source:
         frames = [source.read() for _ in range(15)]

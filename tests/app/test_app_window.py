@@ -8,10 +8,15 @@ import pytest
 from PyQt6.QtCore import Qt, QTimer
 from PyQt6.QtGui import QImage
 
+from app.engine_bridge import EngineBridge
 from app.main import main
 from app.main_window import MainWindow
 from app.settings import AppSettings, load_settings, open_store
+from core.live.scorer import LiveResult
+from core.live.sources.base import Frame
+from core.model.text import TextEncoder
 from core.readers.labels import LabelSpec
+from core.readers.ntu import read_ntu_skeleton
 
 LABELS = ["wave the right hand", "clap", "kick", "sit down"]
 FIRST_RESULT_TIMEOUT_MS = 20000  # model load + 1.2 s of clip; generous for a loaded 2-core test machine
@@ -99,8 +104,6 @@ def test_event_loop_never_stalls_while_replaying(qtbot, make_window):
 
 def test_new_label_shows_a_score_within_one_second(qtbot, make_window):
     """As on a second start: the list's labels are in the embedding cache, the new one is not."""
-    from core.model.text import TextEncoder
-
     TextEncoder().embed(LABELS)  # fills the (temporary) cache the window's recognizer will read
     window = make_window()
     window.start_source(window.settings.source)
@@ -196,8 +199,6 @@ def test_smoke_window_opens_and_quits_after_one_second(qtbot, model_dir, waving_
 
 
 def test_record_two_clips_then_evaluate_the_folder(qtbot, make_window, tmp_path):
-    from core.readers.ntu import read_ntu_skeleton
-
     window = make_window()
     panel = window.recording
     assert not panel.start_button.isEnabled() and "Start a source first" in panel.start_button.toolTip()
@@ -230,10 +231,6 @@ def test_record_two_clips_then_evaluate_the_folder(qtbot, make_window, tmp_path)
 def test_bridge_hands_the_gui_only_the_newest_pending_result_and_frame(qtbot):
     """Worker callbacks faster than the GUI: one queued wake-up, carrying the newest item, never a backlog."""
     import threading
-
-    from app.engine_bridge import EngineBridge
-    from core.live.scorer import LiveResult
-    from core.live.sources.base import Frame
 
     bridge = EngineBridge()
     results, frames = [], []

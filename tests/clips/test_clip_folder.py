@@ -17,6 +17,7 @@ from core.clips.clip_folder import (
     open_clip_folder,
     read_manifest,
 )
+from core.clips.recording import Recorder
 from core.errors import SkeletonFileError
 from core.readers.ntu import read_ntu_skeleton
 from core.readers.ntu_writer import NtuSkeletonWriter
@@ -116,8 +117,6 @@ def test_recordings_with_nothing_on_disk_are_dropped(tmp_path):
 
 @pytest.mark.skipif(sys.platform == "win32", reason="live recordings are told apart by flock (POSIX)")
 def test_a_live_recording_is_left_alone(tmp_path):
-    from core.clips.recording import Recorder
-
     folder = ClipFolder(tmp_path)
     recorder = Recorder(folder, "wave")
     recorder.add_skeleton(0.0, moving_body(1)[0][None], np.ones((1, 25), bool))

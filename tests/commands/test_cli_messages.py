@@ -11,7 +11,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from core.commands import reason_without_path
 from core.commands.bench_pipeline import save_random_model
+from core.live.recognizer import Recognizer
+from core.live.sources.replay import save_recording
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 LABELS = "wave hand,clap,jump"
@@ -27,8 +30,6 @@ def model_dir(tmp_path_factory):
 @pytest.fixture(scope="module")
 def text_cache(model_dir):
     """Embeds the labels the subprocesses use once, into the on-disk cache they read."""
-    from core.live.recognizer import Recognizer
-
     recognizer = Recognizer.load(model_dir, "cpu")
     for labels in (LABELS, "clap hands", "Clap  Hands,clap hands", "wave"):
         recognizer.set_labels(labels.split(","))
@@ -147,8 +148,6 @@ def test_eval_clips_names_a_damaged_video_once(model_dir, text_cache, tmp_path):
 
 
 def test_skip_reasons_drop_the_path_the_line_already_names():
-    from core.commands import reason_without_path
-
     assert reason_without_path("video /clips/a.avi is damaged or truncated: only 3 of its 60 frames could be read",
                                "a.avi") == "video is damaged or truncated: only 3 of its 60 frames could be read"
     assert reason_without_path("cannot read video /x/a.mp4: not a video", "a.mp4") == "cannot read video: not a video"
@@ -156,8 +155,6 @@ def test_skip_reasons_drop_the_path_the_line_already_names():
 
 
 def test_eval_clips_prints_the_warnings_of_its_result(model_dir, text_cache, tmp_path):
-    from core.live.sources.replay import save_recording
-
     T = 60
     joints = np.repeat(np.random.default_rng(0).normal(0, 0.2, (1, 1, 25, 3)).astype(np.float32), T, axis=0)
     joints[..., 2] += 3.0

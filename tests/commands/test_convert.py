@@ -7,6 +7,7 @@ from io_fixtures import moving_body, write_msr_text, write_ntu_text
 from core.cli import main
 from core.clips.clip_folder import STATUS_OK, ClipFolder
 from core.commands.convert import safe_file_name
+from core.readers.kinect_v1 import read_msr_action3d
 from core.readers.ntu import read_ntu_skeleton
 
 
@@ -48,8 +49,6 @@ def test_a_dataset_becomes_valid_ntu_files_with_readable_labels(data_root, tmp_p
     # MSR at 15 fps: resampled to 30, every other frame an original one.
     msr = read_ntu_skeleton(out / "a01_s01_e01_skeleton3D.skeleton")
     assert msr.num_frames == rows["a01_s01_e01_skeleton3D.skeleton"].frames == 39
-    from core.readers.kinect_v1 import read_msr_action3d
-
     source = read_msr_action3d(data_root / "msr_action3d" / "a01_s01_e01_skeleton3D.txt")
     np.testing.assert_allclose(msr.joints[::2], source.joints, atol=1e-6)
     # Converting again replaces the rows instead of adding copies.

@@ -13,6 +13,7 @@ import pytest
 from core.cli import main
 from core.commands.bench_pipeline import paced_drops, percentiles, save_random_model
 from core.live.engine import EngineConfig, LiveEngine
+from core.live.recognizer import Recognizer
 from core.live.scorer import LiveResult, LiveScorer, ScorerConfig
 from core.live.sources.mediapipe_pose import MediaPipeSource
 from core.live.sources.replay import ReplaySource, save_recording
@@ -29,8 +30,6 @@ def model_dir(tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def recognizer(model_dir):
-    from core.live.recognizer import Recognizer
-
     recognizer = Recognizer.load(model_dir, "cpu")
     recognizer.set_labels(LABELS)  # fills the on-disk text cache the subprocess reads
     return recognizer

@@ -15,7 +15,9 @@ from core.live.sources.mediapipe_pose import MediaPipeSource
 from core.live.sources.native_stderr import filtered_native_stderr
 from core.live.sources.replay import ReplaySource, load_recording, save_recording
 from core.live.sources.video_check import container_kind, is_truncated
+from core.readers.ntu import read_ntu_skeleton
 from core.skeleton.clip import Clip
+from core.skeleton.joint_maps import direct_map
 from core.skeleton.layouts import NTU25
 
 J = NTU25.index
@@ -268,8 +270,6 @@ def test_ntu_file_replays_every_frame(shared_data):
 
 def ntu_bodies(shared_data):
     """Recorded Kinect v2 bodies: the two people of an NTU two-person file, (T, 2, 25, 3)."""
-    from core.readers.ntu import read_ntu_skeleton
-
     clip = read_ntu_skeleton(shared_data / "ntu_samples" / "S001C001P001R001A050.skeleton")
     return clip.joints, clip.valid
 
@@ -322,8 +322,6 @@ def test_body_selector_moves_the_remaining_body_to_the_first_slot():
 
 
 def test_azure_32_joints_map_onto_ntu_axes_and_metres(shared_data):
-    from core.skeleton.joint_maps import direct_map
-
     joints, valid = ntu_bodies(shared_data)
     ntu = joints[:, 0]  # (T, 25, 3) metres, NTU axes
     azure = np.zeros((len(ntu), 32, 3), np.float32)

@@ -9,6 +9,7 @@ from core.readers.label_presets import (
     lookup_key,
     preset_names,
     read_label_file,
+    readable_name,
 )
 from core.readers.labels import MAX_LABEL_LENGTH, LabelSpec
 
@@ -103,8 +104,6 @@ def test_read_label_file_with_optional_descriptions(tmp_path):
 
 
 def test_readable_name_splits_camel_case_only():
-    from core.readers.label_presets import readable_name
-
     assert readable_name("sitDown") == "sit down" and readable_name("clapHands") == "clap hands"
     assert readable_name("right hand wave") == "right hand wave" and readable_name("draw X") == "draw X"
 

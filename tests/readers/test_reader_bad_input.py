@@ -14,6 +14,7 @@ from io_fixtures import (
 )
 
 from core.errors import SkeletonFileError
+from core.paths import data_root
 from core.readers.gtu import read_gtu
 from core.readers.kinect_v1 import (
     read_msr_action3d,
@@ -74,8 +75,6 @@ def ntu_originals(workdir):
     a, b = moving_body(3, seed=1), moving_body(3, seed=2, offset=(0.7, 0, 0))
     write_ntu_text(path, [[(1, a[t]), (2, b[t])] for t in range(3)])
     originals = [path.read_bytes()]
-    from core.paths import data_root
-
     real = data_root() / "ntu_samples"
     for name in ("S003C001P015R001A034.skeleton", "S017C003P020R002A054.skeleton"):
         if (real / name).is_file():
