@@ -42,6 +42,7 @@ def save_random_model(model_dir, seed: int = 0):
     from core.model.checkpoint import ModelMetadata, save_model
     from core.model.smie import SMIEConfig, SMIEHead
     from core.model.stgcn import STGCN, STGCNConfig
+
     torch.manual_seed(seed)
     text = TextEncoder()
     encoder = STGCN(STGCNConfig())
@@ -87,6 +88,7 @@ def bench_pipeline(source_spec: str, model_dir, num_labels: int = 120, window: f
     """Run the pipeline once over `source_spec` at full speed, scoring every stride; returns the report dict."""
     # pulls in torch: imported on use so `smie --help` stays fast
     from core.live.engine import EngineConfig, LiveEngine, load_recognizer
+
     recognizer = load_recognizer(model_dir, device)
     labels = [f"synthetic action number {i}" for i in range(num_labels)]
     # Thresholds off: every window goes through the encoder and the head, so the timing is the full cost.
@@ -122,6 +124,7 @@ def bench_pipeline(source_spec: str, model_dir, num_labels: int = 120, window: f
 def run(args) -> int:
     # pulls in torch: imported on use so `smie --help` stays fast
     from core.live.engine import ModelNotFoundError
+
     try:
         with tempfile.TemporaryDirectory(prefix="smie-random-model-") as scratch:
             model_dir = save_random_model(scratch) if args.random_model else args.model

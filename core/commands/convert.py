@@ -78,6 +78,7 @@ def convert_videos(video_dir: Path, folder, fps: float, limit: int | None = None
     """(entries written, skipped [(file, reason)]) for every video listed in video_dir/labels.csv."""
     # pulls in torch: imported on use so `smie --help` stays fast
     from core.clips.clip_eval import read_labels_csv
+
     labels_csv = video_dir / LABELS_CSV_NAME
     if not labels_csv.is_file():
         raise ClipFolderError(f"{video_dir}: no {LABELS_CSV_NAME} (columns file,label) giving each video's label")

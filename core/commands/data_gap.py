@@ -29,6 +29,7 @@ def _cell(value) -> str:
 def run_domain_gap(args) -> int:
     # pulls in torch: imported on use so `smie --help` stays fast
     from core.benchmark.domain_gap import first_body_track, folder_tracks, source_statistics
+
     folders = [Path(folder) for folder in args.clips]
     not_folders = [str(folder) for folder in folders if not folder.is_dir()]
     if not_folders:

@@ -78,6 +78,7 @@ def format_result(result) -> str:
 def run(args) -> int:
     # pulls in torch: imported on use so `smie --help` stays fast
     from core.live.engine import EngineConfig, LiveEngine, ModelNotFoundError, load_recognizer
+
     try:
         labels = labels_from_args(args)
         source = open_source(args.source, realtime=args.realtime, pose_model=args.pose_model,
