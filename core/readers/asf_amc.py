@@ -15,7 +15,8 @@ from pathlib import Path
 import numpy as np
 
 from core.errors import SkeletonFileError
-from core.readers.bvh import euler_matrices, read_text
+from core.readers.bvh import euler_matrices
+from core.readers.common import read_text
 
 INCH_IN_METRES = 0.0254
 _AXES = {"x": 0, "y": 1, "z": 2}

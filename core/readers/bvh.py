@@ -9,47 +9,17 @@ BVH conventions followed (Biovision; as Blender and most mocap tools read them):
 Plain and gzip-compressed files (`.bvh`, `.bvh.gz`) are read alike.
 """
 
-import gzip
 import warnings
-import zlib
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
 from core.errors import SkeletonFileError
+from core.readers.common import read_text
 
 POSITION_CHANNELS = {"xposition": 0, "yposition": 1, "zposition": 2}
 ROTATION_CHANNELS = {"xrotation": 0, "yrotation": 1, "zrotation": 2}
-
-
-def read_text(path: str | Path, encoding: str = "utf-8") -> str:
-    """The decoded text of a plain or gzip-compressed (`*.gz`) file.
-
-    Raises SkeletonFileError for a missing or unreadable file, a corrupt or truncated gzip stream, bytes that are not
-    `encoding` (naming the line), NUL bytes and an empty file.
-    """
-    path = Path(path)
-    try:
-        if path.name.endswith(".gz"):
-            with gzip.open(path, "rb") as stream:
-                raw = stream.read()
-        else:
-            raw = path.read_bytes()
-    except (gzip.BadGzipFile, EOFError, zlib.error) as error:
-        raise SkeletonFileError(path, f"corrupt or truncated gzip file: {error}") from error
-    except OSError as error:
-        raise SkeletonFileError(path, f"cannot read: {error.strerror or error}") from error
-    try:
-        text = raw.decode(encoding)
-    except UnicodeDecodeError as error:
-        raise SkeletonFileError(path, f"not a text file (invalid {encoding})",
-                                line=raw[:error.start].count(b"\n") + 1) from error
-    if "\x00" in text:
-        raise SkeletonFileError(path, "not a text file (NUL byte)", line=text[:text.index("\x00")].count("\n") + 1)
-    if not text.strip():
-        raise SkeletonFileError(path, "empty file")
-    return text
 
 
 def axis_rotations(axis: int, degrees: np.ndarray) -> np.ndarray:

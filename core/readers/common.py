@@ -1,6 +1,8 @@
 """Shared pieces of the skeleton file readers: reading text, parsing numbers with line numbers, building clips."""
 
+import gzip
 import re
+import zlib
 from pathlib import Path
 
 import numpy as np
@@ -9,28 +11,39 @@ from core.errors import SkeletonFileError
 from core.skeleton.clip import Clip
 from core.skeleton.joint_maps import to_ntu25
 
-
 FLOAT32_MAX = float(np.finfo(np.float32).max)  # clips are float32: a larger number would read as infinite
 
 
-def read_lines(path: str | Path) -> list[str]:
-    """The file's lines (CRLF or LF). Raises SkeletonFileError when missing, unreadable, binary or empty."""
+def read_text(path: str | Path, encoding: str = "utf-8") -> str:
+    """The decoded text of a plain or gzip-compressed (`*.gz`) file. Raises SkeletonFileError for a missing or
+    unreadable file, a corrupt or truncated gzip stream, bytes that are not `encoding` (naming the line), NUL bytes
+    and a file with nothing but white space."""
     path = Path(path)
     try:
-        raw = path.read_bytes()
+        if path.name.endswith(".gz"):
+            with gzip.open(path, "rb") as stream:
+                raw = stream.read()
+        else:
+            raw = path.read_bytes()
+    except (gzip.BadGzipFile, EOFError, zlib.error) as error:
+        raise SkeletonFileError(path, f"corrupt or truncated gzip file: {error}") from error
     except OSError as error:
         raise SkeletonFileError(path, f"cannot read: {error.strerror or error}") from error
     try:
-        text = raw.decode("utf-8")
+        text = raw.decode(encoding)
     except UnicodeDecodeError as error:
-        line = raw[:error.start].count(b"\n") + 1
-        raise SkeletonFileError(path, "not a text file (invalid UTF-8)", line=line) from error
+        raise SkeletonFileError(path, f"not a text file (invalid {encoding})",
+                                line=raw[:error.start].count(b"\n") + 1) from error
     if "\x00" in text:
         raise SkeletonFileError(path, "not a text file (NUL byte)", line=text[:text.index("\x00")].count("\n") + 1)
-    lines = text.splitlines()
-    if not any(line.strip() for line in lines):
+    if not text.strip():
         raise SkeletonFileError(path, "empty file")
-    return lines
+    return text
+
+
+def read_lines(path: str | Path, encoding: str = "utf-8") -> list[str]:
+    """The lines (CRLF or LF) of a plain or gzip-compressed text file; errors as read_text."""
+    return read_text(path, encoding).splitlines()
 
 
 def parse_int(path: Path, lines: list[str], row: int, field: str) -> int:

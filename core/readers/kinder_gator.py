@@ -7,10 +7,8 @@ hand" / "raise your other hand" leave the side to the performer, so the side tha
 the class named by it (assets/labels/kinder_gator_names.tsv).
 """
 
-import gzip
 import logging
 import re
-import zlib
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -19,6 +17,7 @@ import numpy as np
 
 from core.errors import SkeletonFileError
 from core.paths import ASSETS_DIR
+from core.readers.common import read_lines
 from core.skeleton.clip import Clip
 from core.skeleton.joint_maps import to_ntu25
 from core.skeleton.layouts import NTU25
@@ -60,36 +59,6 @@ class MotionClass:
         return self.name.format(side=side) if side else self.side_free
 
 
-def read_text_lines(path: str | Path) -> list[str]:
-    """The lines of a plain or gzip-compressed (`*.gz`) UTF-8 text file (LF or CRLF).
-
-    Raises SkeletonFileError for a missing or unreadable file, a corrupt or truncated gzip stream, bytes that are not
-    UTF-8 text, a NUL byte, or a file with no non-blank line.
-    """
-    path = Path(path)
-    try:
-        if path.name.endswith(".gz"):
-            with gzip.open(path, "rb") as stream:
-                raw = stream.read()
-        else:
-            raw = path.read_bytes()
-    except (gzip.BadGzipFile, EOFError, zlib.error) as error:
-        raise SkeletonFileError(path, f"corrupt or truncated gzip file: {error}") from error
-    except OSError as error:
-        raise SkeletonFileError(path, f"cannot read: {error.strerror or error}") from error
-    try:
-        text = raw.decode("utf-8")
-    except UnicodeDecodeError as error:
-        raise SkeletonFileError(path, "not a text file (invalid UTF-8)", line=raw[:error.start].count(b"\n") + 1) \
-            from error
-    if "\x00" in text:
-        raise SkeletonFileError(path, "not a text file (NUL byte)", line=text[:text.index("\x00")].count("\n") + 1)
-    lines = text.splitlines()
-    if not any(line.strip() for line in lines):
-        raise SkeletonFileError(path, "empty file")
-    return lines
-
-
 def read_names_table(path: str | Path = NAMES_TABLE) -> dict[str, MotionClass]:
     """assets/labels/kinder_gator_names.tsv -> {motion: MotionClass}, in table order.
 
@@ -98,7 +67,7 @@ def read_names_table(path: str | Path = NAMES_TABLE) -> dict[str, MotionClass]:
     """
     path = Path(path)
     table = {}
-    for row, text in enumerate(read_text_lines(path), start=1):
+    for row, text in enumerate(read_lines(path), start=1):
         if not text.strip() or text.startswith("#"):
             continue
         columns = [column.strip() for column in text.split("\t")]
@@ -175,7 +144,7 @@ def read_kinder_gator_file(path: str | Path) -> tuple[np.ndarray, np.ndarray, in
     a non-number, NaN/inf, a timestamp going backwards, User-ID or Action changing between lines, no frames.
     """
     path = Path(path)
-    lines = read_text_lines(path)
+    lines = read_lines(path)
     _header(path, lines[0])
     rows = [(number, text) for number, text in enumerate(lines[1:], start=2) if text.strip()]
     if not rows:

@@ -17,7 +17,7 @@ import numpy as np
 
 from core.errors import SkeletonFileError
 from core.paths import ASSETS_DIR
-from core.readers.kinder_gator import read_text_lines
+from core.readers.common import read_lines
 from core.readers.label_presets import read_label_file
 from core.skeleton.clip import Clip
 from core.skeleton.joint_maps import to_ntu25
@@ -50,7 +50,7 @@ def read_msrc12_tags(path: str | Path) -> list[tuple[float, int, int]]:
     is not a non-negative integer.
     """
     path = Path(path)
-    lines = read_text_lines(path)
+    lines = read_lines(path)
     if lines[0].strip().lstrip("\ufeff") != "XQPCTick;Tag":
         raise SkeletonFileError(path, f"expected header 'XQPCTick;Tag', got {lines[0][:40]!r}", line=1,
                                 field="header")
@@ -78,7 +78,7 @@ def read_msrc12_sequence(path: str | Path) -> tuple[np.ndarray, np.ndarray, np.n
     no frames, no tracked frame.
     """
     path = Path(path)
-    lines = [(number, text) for number, text in enumerate(read_text_lines(path), start=1) if text.strip()]
+    lines = [(number, text) for number, text in enumerate(read_lines(path), start=1) if text.strip()]
     rows = [text.split() for _, text in lines]
     try:
         values = np.array(rows, dtype=np.float64)

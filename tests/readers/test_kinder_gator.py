@@ -10,13 +10,13 @@ from hypothesis import strategies as st
 from io_fixtures import moving_body, write_kinder_gator_csv
 
 from core.errors import SkeletonFileError
+from core.readers.common import read_lines
 from core.readers.datasets import load_dataset
 from core.readers.kinder_gator import (
     NAMES_TABLE,
     class_names,
     read_kinder_gator,
     read_names_table,
-    read_text_lines,
 )
 from core.readers.label_presets import LABELS_DIR, read_label_file
 from core.skeleton.joint_maps import real_joint_mask
@@ -146,7 +146,7 @@ def test_bad_files(tmp_path):
         read_kinder_gator(broken)
     (tmp_path / "empty.csv").write_text("\n\n")
     with pytest.raises(SkeletonFileError, match="empty file"):
-        read_text_lines(tmp_path / "empty.csv")
+        read_lines(tmp_path / "empty.csv")
 
 
 BAD_TOKENS = ["nan", "inf", "abc", "", "1e999", "-1", "0", "\x00", "\u03a9", "1,5", " ", "Bow", "Jump"]
