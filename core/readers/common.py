@@ -1,8 +1,10 @@
 """Shared pieces of the skeleton file readers: reading text, parsing numbers with line numbers, building clips."""
 
 import gzip
+import logging
 import re
 import zlib
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
@@ -10,6 +12,8 @@ import numpy as np
 from core.errors import SkeletonFileError
 from core.skeleton.clip import Clip
 from core.skeleton.joint_maps import to_ntu25
+
+log = logging.getLogger(__name__)
 
 FLOAT32_MAX = float(np.finfo(np.float32).max)  # clips are float32: a larger number would read as infinite
 
@@ -136,3 +140,21 @@ def mapped_clip(path: Path, joints: np.ndarray, present: np.ndarray, source_layo
     clip = Clip(joints=ntu[:, None], valid=valid[:, None], source=str(path), **metadata)
     clip.extras["source_layout"] = source_layout
     return clip
+
+
+def bad_file_reason(error: SkeletonFileError) -> str:
+    """What a dataset's bad-file list records for a skipped file: line, field and problem."""
+    where = f"line {error.line}: " if error.line is not None else ""
+    return f"{where}{error.field + ': ' if error.field else ''}{error.problem}"
+
+
+def read_each(paths, read: Callable[[Path], Clip], bad_files: list) -> list[Clip]:
+    """Read every file, skipping (with a warning) and recording the bad ones in bad_files as (path, reason)."""
+    clips = []
+    for path in paths:
+        try:
+            clips.append(read(path))
+        except SkeletonFileError as error:
+            log.warning("skipping bad file: %s", error)
+            bad_files.append((str(path), bad_file_reason(error)))
+    return clips

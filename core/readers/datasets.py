@@ -9,9 +9,10 @@ from pathlib import Path
 
 from core.errors import SkeletonFileError
 from core.paths import data_root
+from core.readers.common import read_each
 from core.readers.gtu import read_gtu, read_gtu_classes
-from core.readers.kinect_v1 import read_msr_action3d, read_utd_mhad, read_utkinect, read_utkinect_labels
 from core.readers.kinder_gator import load_kinder_gator
+from core.readers.kinect_v1 import read_msr_action3d, read_utd_mhad, read_utkinect, read_utkinect_labels
 from core.readers.mocap_datasets import load_bandai_namco, load_hdm05
 from core.readers.msrc12 import load_msrc12
 from core.readers.ntu import read_ntu_skeleton
@@ -41,29 +42,16 @@ def _lines(path: Path) -> list[str]:
     return [line.strip() for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
 
 
-def _read_each(paths, read: Callable[[Path], Clip], bad_files: list) -> list[Clip]:
-    """Read every file, skipping (and recording) the bad ones."""
-    clips = []
-    for path in paths:
-        try:
-            clips.append(read(path))
-        except SkeletonFileError as error:
-            log.warning("skipping bad file: %s", error)
-            bad_files.append((str(path), error.problem if error.line is None else f"line {error.line}: "
-                              f"{error.field + ': ' if error.field else ''}{error.problem}"))
-    return clips
-
-
 def _load_utd_mhad(folder: Path, bad_files: list) -> tuple[list[Clip], list[str]]:
     names = _lines(folder / "classes.txt")
     files = sorted(folder.glob("a*_s*_t*_skeleton.mat"), key=_natural_key)
-    return _read_each(files, lambda p: read_utd_mhad(p, names), bad_files), names
+    return read_each(files, lambda p: read_utd_mhad(p, names), bad_files), names
 
 
 def _load_msr_action3d(folder: Path, bad_files: list) -> tuple[list[Clip], list[str]]:
     names = _lines(folder / "classes.txt")
     files = sorted(folder.glob("a*_s*_e*_skeleton3D.txt"))
-    return _read_each(files, lambda p: read_msr_action3d(p, names), bad_files), names
+    return read_each(files, lambda p: read_msr_action3d(p, names), bad_files), names
 
 
 def _load_utkinect(folder: Path, bad_files: list) -> tuple[list[Clip], list[str]]:
@@ -91,14 +79,14 @@ def _load_gtu(folder: Path, bad_files: list) -> tuple[list[Clip], list[str]]:
     clips = []
     for label, sub in enumerate(by_folder):
         files = sorted((folder / sub).glob("*.txt"), key=_natural_key)
-        clips += _read_each(files, lambda p, label=label: read_gtu(p, label, names), bad_files)
+        clips += read_each(files, lambda p, label=label: read_gtu(p, label, names), bad_files)
     return clips, names
 
 
 def _load_ntu_samples(folder: Path, bad_files: list) -> tuple[list[Clip], list[str]]:
     names = _lines(folder.parent / "text" / NTU_CLASS_FILE)
     files = sorted(folder.glob("*.skeleton"))
-    return _read_each(files, lambda p: read_ntu_skeleton(p, class_names=names), bad_files), names
+    return read_each(files, lambda p: read_ntu_skeleton(p, class_names=names), bad_files), names
 
 
 def _natural_key(path: Path) -> tuple:

@@ -7,7 +7,7 @@ in Kinect data: left-side joints at negative X, toes toward the sensor, Y up, Z 
 
 import logging
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
@@ -18,7 +18,7 @@ from core.readers.asf_amc import AsfSkeleton, read_amc, read_asf
 from core.readers.asf_amc import forward_kinematics as asf_forward_kinematics
 from core.readers.bvh import forward_kinematics as bvh_forward_kinematics
 from core.readers.bvh import read_bvh
-from core.readers.common import mapped_clip
+from core.readers.common import mapped_clip, read_each
 from core.skeleton.clip import Clip
 from core.skeleton.joint_maps import SOURCE_JOINT_NAMES
 
@@ -154,19 +154,6 @@ def read_class_names(dataset: str, path: Path = CLASS_NAME_TABLE) -> dict[str, s
     return names
 
 
-def _read_each(paths, read: Callable[[Path], Clip], bad_files: list) -> list[Clip]:
-    """Read every file, skipping (with a warning) and recording the bad ones as (path, reason)."""
-    clips = []
-    for path in paths:
-        try:
-            clips.append(read(path))
-        except SkeletonFileError as error:
-            log.warning("skipping bad file: %s", error)
-            where = f"line {error.line}: " if error.line is not None else ""
-            bad_files.append((str(path), f"{where}{error.field + ': ' if error.field else ''}{error.problem}"))
-    return clips
-
-
 def _unique(files) -> list[Path]:
     """One file per clip: `x.bvh` wins over `x.bvh.gz` when both are there (after `gunzip -k`)."""
     chosen: dict[str, Path] = {}
@@ -197,7 +184,7 @@ def load_bandai_namco(folder: Path, bad_files: list) -> tuple[list[Clip], list[s
     if not files:
         raise FileNotFoundError(f"no dataset-*/data/*.bvh[.gz] files in {folder}")
     files = [p for p in files if _labelled(p, BANDAI_NAME, "content", names, bad_files)]
-    return _read_each(files, lambda p: read_bandai_namco(p, names, label_of), bad_files), class_list
+    return read_each(files, lambda p: read_bandai_namco(p, names, label_of), bad_files), class_list
 
 
 def load_hdm05(folder: Path, bad_files: list) -> tuple[list[Clip], list[str]]:
@@ -220,4 +207,4 @@ def load_hdm05(folder: Path, bad_files: list) -> tuple[list[Clip], list[str]]:
         return read_hdm05(path, skeleton, names, label_of)
 
     files = [p for p in _unique(folder.glob("*.[aA][mM][cC]*")) if _labelled(p, HDM05_NAME, "cls", names, bad_files)]
-    return _read_each(files, read, bad_files), class_list
+    return read_each(files, read, bad_files), class_list

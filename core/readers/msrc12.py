@@ -17,7 +17,7 @@ import numpy as np
 
 from core.errors import SkeletonFileError
 from core.paths import ASSETS_DIR
-from core.readers.common import read_lines
+from core.readers.common import bad_file_reason, read_lines
 from core.readers.label_presets import read_label_file
 from core.skeleton.clip import Clip
 from core.skeleton.joint_maps import to_ntu25
@@ -193,8 +193,7 @@ def load_msrc12(folder: Path, bad_files: list) -> tuple[list[Clip], list[str]]:
             found, skipped = read_msrc12(path, names=names)
         except SkeletonFileError as error:
             log.warning("skipping bad file: %s", error)
-            where = f"line {error.line}: " if error.line is not None else ""
-            reason = where + (f"{error.field}: " if error.field and where else "") + error.problem
+            reason = bad_file_reason(error)
             bad_files.append((str(path), reason + (f" (in {error.path.name})" if error.path not in (None, path) else "")))
             continue
         for source, reason in skipped:
