@@ -4,9 +4,12 @@ import numpy as np
 import pytest
 
 from core import metrics
+from core.readers.datasets import load_dataset
+from core.readers.label_presets import readable_name
 from core.training.experiment import choose_split, load_pooled, parse_datasets
 from core.training.protocols import (
     UTD_COVER_CHECKED,
+    UTD_COVERED_BY_POOL,
     Split,
     holdout_split,
     ntu_split,
@@ -134,3 +137,12 @@ def test_reliability_bins_put_a_certain_answer_in_the_top_bin():
     rows = metrics.reliability_bins(np.array([[1.0, 0.0], [0.55, 0.45]]), np.array([0, 1]), bins=10)
     assert rows[9]["count"] == 1 and rows[9]["accuracy"] == 1.0
     assert rows[5]["count"] == 1 and rows[5]["accuracy"] == 0.0
+
+
+def test_every_covering_class_of_the_utd_cover_table_is_a_real_class(shared_data):
+    utd = {readable_name(n).lower() for n in load_dataset("utd_mhad", shared_data).class_names}
+    pooled = {readable_name(n).lower() for name in UTD_COVER_CHECKED
+              for n in load_dataset(name, shared_data).class_names}
+    assert set(UTD_COVERED_BY_POOL) <= utd, set(UTD_COVERED_BY_POOL) - utd
+    missing = {c for covering in UTD_COVERED_BY_POOL.values() for c in covering if c.lower() not in pooled}
+    assert not missing, f"covering names that no pooled dataset has: {sorted(missing)}"
