@@ -1,0 +1,75 @@
+"""Few-shot episodes over a scored clip folder: per seeded draw, K clips of each class become examples and the
+other clips are scored by the nearest class mean of the examples' features, beside zero-shot by name on the same
+clips and candidates."""
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from core.metrics import topk_accuracy
+
+
+@dataclass
+class FewShotReport:
+    """Top-1 per draw of examples alone (nearest class mean, cosine) and of text alone, on the same clips."""
+
+    shots: int
+    draws: int
+    examples_top1: list[float] = field(default_factory=list)
+    text_top1: list[float] = field(default_factory=list)
+    left_out: dict[str, int] = field(default_factory=dict)  # class -> draws it sat out (K clips or fewer)
+    scored: list[int] = field(default_factory=list)  # clips scored per draw
+
+    def to_dict(self) -> dict:
+        def summary(values: list[float]) -> dict:
+            return {"top1": float(np.mean(values)) if values else None,
+                    "top1_std": float(np.std(values)) if values else None}
+
+        return {"shots": self.shots, "draws": self.draws, **summary(self.examples_top1),
+                "text": summary(self.text_top1), "left_out": self.left_out,
+                "scored_per_draw": int(np.mean(self.scored)) if self.scored else 0}
+
+
+def _unit_rows(x: np.ndarray) -> np.ndarray:
+    return x / np.maximum(np.linalg.norm(x, axis=1, keepdims=True), 1e-12)
+
+
+def nearest_class_mean(features: np.ndarray, example_features: list[np.ndarray]) -> np.ndarray:
+    """(N, F) query features x one (K_c, F) example array per class -> (N, C) cosine to each class's mean."""
+    means = _unit_rows(np.stack([_unit_rows(examples).mean(axis=0) for examples in example_features]))
+    return _unit_rows(features) @ means.T
+
+
+def few_shot_episodes(features: np.ndarray, truth: np.ndarray, labels: list[str], text_scores: np.ndarray,
+                      shots: int, draws: int = 10, seed: int = 0) -> FewShotReport:
+    """features (N, F) and text_scores (N, L) of N clips whose true label index is truth (N,) among labels (L).
+
+    Per draw: a class with more than `shots` clips gives `shots` random ones as examples and its other clips are
+    queries; a class with no more is left out of that draw, as a candidate too. Queries are scored against the
+    draw's candidates by nearest class mean and, for comparison, by their text scores."""
+    if shots < 1:
+        raise ValueError(f"shots must be at least 1, got {shots}")
+    if draws < 1:
+        raise ValueError(f"draws must be at least 1, got {draws}")
+    rng = np.random.default_rng(seed)
+    report = FewShotReport(shots, draws)
+    for _ in range(draws):
+        candidates, examples, query_rows, query_truth = [], [], [], []
+        for label in range(len(labels)):
+            rows = np.flatnonzero(truth == label)
+            if len(rows) <= shots:
+                if len(rows):
+                    report.left_out[labels[label]] = report.left_out.get(labels[label], 0) + 1
+                continue
+            chosen = rng.permutation(rows)
+            examples.append(features[chosen[:shots]])
+            query_rows.extend(chosen[shots:])
+            query_truth.extend([len(candidates)] * (len(rows) - shots))
+            candidates.append(label)
+        if len(candidates) < 2:
+            continue  # one candidate left: every answer would be right
+        query_rows, query_truth = np.asarray(query_rows), np.asarray(query_truth)
+        report.examples_top1.append(topk_accuracy(nearest_class_mean(features[query_rows], examples), query_truth))
+        report.text_top1.append(topk_accuracy(text_scores[query_rows][:, candidates], query_truth))
+        report.scored.append(len(query_rows))
+    return report
