@@ -1,4 +1,5 @@
-"""Scoring a folder of labelled clips (skeleton files and videos) with a recognizer: top-1/5, per class, confusion."""
+"""Scoring a folder of labelled clips (skeleton files and videos) with a recognizer: top-1/5, per class, confusion,
+and how far the live app's probabilities for them can be trusted (calibration)."""
 
 import csv
 import io
@@ -19,9 +20,10 @@ from core.clips.clip_folder import (
 )
 from core.clips.video_pose import VIDEO_SUFFIXES, video_skeleton
 from core.live.recognizer import ENCODE_BATCH
+from core.live.scorer import ScorerConfig
 from core.live.sources import SourceError
 from core.live.sources.replay import read_replay_file
-from core.metrics import confusion_matrix, per_class_accuracy, topk_accuracy
+from core.metrics import calibration_metrics, confusion_matrix, per_class_accuracy, topk_accuracy
 from core.readers.label_presets import lookup_key, readable_name
 from core.readers.labels import LabelSpec
 from core.skeleton.preprocess import PreprocessError, normalize_sequence
@@ -55,6 +57,8 @@ class ClipEvalReport:
     scores: np.ndarray
     skipped: list[Skipped] = field(default_factory=list)
     recovered: list = field(default_factory=list)  # RecoveredClip items from opening the folder
+    temperature: float = 1.0  # the live app's softmax temperature: probabilities are softmax(scores / temperature)
+    label_specs: list = field(default_factory=list)  # the LabelSpecs the scores were made against
 
     @property
     def warnings(self) -> list[str]:
@@ -95,9 +99,13 @@ class ClipEvalReport:
                  "correct": bool(truth == predicted)}
                 for file, truth, predicted in zip(self.files, self.truth, self.predicted)]
 
+    def calibration(self) -> dict:
+        """calibration_summary of the clips' scores at the live temperature."""
+        return calibration_summary(self.scores, self.truth, self.temperature)
+
     def to_dict(self) -> dict:
-        """{"top1", "top5", "n", "per_class", "skipped", "labels", "recovered", "clips", "warnings"}; accuracies
-        are fractions (None when no clip was scored)."""
+        """{"top1", "top5", "n", "per_class", "skipped", "labels", "recovered", "clips", "warnings", "calibration"};
+        accuracies are fractions (None when no clip was scored)."""
         def fraction(value: float):
             return None if math.isnan(value) else value
 
@@ -105,7 +113,22 @@ class ClipEvalReport:
                 "per_class": self.per_class(), "skipped": [{"file": s.file, "reason": s.reason} for s in self.skipped],
                 "labels": list(self.labels),
                 "recovered": [{"file": r.file, "frames": r.frames, "action": r.action} for r in self.recovered],
-                "clips": self.clips(), "warnings": self.warnings}
+                "clips": self.clips(), "warnings": self.warnings, "calibration": self.calibration()}
+
+
+def live_temperature(recognizer, config: ScorerConfig = ScorerConfig()) -> float:
+    """The temperature the live scorer divides scores by: its factor times the model's fitted temperature."""
+    return config.temperature * recognizer.temperature
+
+
+def calibration_summary(scores: np.ndarray, labels: np.ndarray, temperature: float) -> dict:
+    """calibration_metrics of softmax(scores / temperature) as JSON values (None for NaN: no clip, or no wrong
+    or no right answer), with "temperature" and "n"."""
+    labels = np.asarray(labels)
+    figures = calibration_metrics(scores, labels, temperature) if len(labels) else dict.fromkeys(
+        ("ece", "nll", "brier", "auroc", "selective_top1_50", "mean_top_prob_wrong"), math.nan)
+    return {**{key: None if math.isnan(value) else value for key, value in figures.items()},
+            "temperature": float(temperature), "n": int(len(labels))}
 
 
 def read_labels_csv(path: str | Path) -> list[LabelledFile]:
@@ -160,6 +183,13 @@ def ground_truth(folder: ClipFolder) -> tuple[list[LabelledFile], list[Skipped]]
 def load_sequence(path: Path, model_complexity: int = 1) -> tuple[np.ndarray, np.ndarray, float]:
     """Any clip file -> (joints (T, M, 25, 3), valid (T, M, 25), fps). Videos are pose-estimated (cached).
     Raises ValueError (SkeletonFileError, SourceError...) with the reason the file cannot be used."""
+    joints, valid, _, fps = load_timed_sequence(path, model_complexity)
+    return joints, valid, fps
+
+
+def load_timed_sequence(path: Path, model_complexity: int = 1) -> tuple[np.ndarray, np.ndarray, np.ndarray, float]:
+    """load_sequence with each frame's time: (joints, valid, timestamps (T,) seconds, fps). A recording's own
+    timestamps, else frame index / fps, as the replay source sends them."""
     suffix = path.suffix.lower()
     if suffix in VIDEO_SUFFIXES:
         try:
@@ -168,13 +198,16 @@ def load_sequence(path: Path, model_complexity: int = 1) -> tuple[np.ndarray, np
             raise ValueError(str(error)) from error
         if skeleton.frames_with_person == 0:
             raise ValueError(f"MediaPipe found no person in any of the {len(skeleton.joints)} frames")
-        return skeleton.joints, skeleton.valid, skeleton.fps
+        return skeleton.joints, skeleton.valid, np.arange(len(skeleton.joints)) / skeleton.fps, skeleton.fps
     if suffix in SKELETON_SUFFIXES:
         try:
             clip = read_replay_file(path)
         except SourceError as error:
             raise ValueError(str(error)) from error
-        return clip.joints, clip.valid, clip.fps
+        timestamps = clip.extras.get("timestamps")
+        timestamps = (np.arange(clip.num_frames) / clip.fps if timestamps is None
+                      else np.asarray(timestamps, np.float64))
+        return clip.joints, clip.valid, timestamps, clip.fps
     raise ValueError(f"not a clip file (expected one of {', '.join(CLIP_SUFFIXES)})")
 
 
@@ -206,8 +239,8 @@ def evaluate_clip_folder(path: str | Path, recognizer, labels: list | None = Non
                               f"{MANIFEST_NAME} or {LABELS_CSV_NAME} rows")
     labels = merge_candidates(sorted({readable_name(item.label) for item in items}, key=str.lower), labels,
                               extra_labels)
-    label_set = recognizer.set_labels([label if isinstance(label, LabelSpec) else LabelSpec(label)
-                                       for label in labels])
+    specs = [label if isinstance(label, LabelSpec) else LabelSpec(label) for label in labels]
+    label_set = recognizer.set_labels(specs)
     index = {lookup_key(name): i for i, name in enumerate(label_set.names)}
     files, truth, windows = [], [], []
     for number, item in enumerate(items, start=1):
@@ -229,4 +262,5 @@ def evaluate_clip_folder(path: str | Path, recognizer, labels: list | None = Non
         batch = np.stack(windows)
         scores = np.concatenate([recognizer.score(recognizer.encode(batch[start:start + ENCODE_BATCH]), label_set)
                                  for start in range(0, len(batch), ENCODE_BATCH)])
-    return ClipEvalReport(list(label_set.names), files, np.asarray(truth, np.int64), scores, skipped, recovered)
+    return ClipEvalReport(list(label_set.names), files, np.asarray(truth, np.int64), scores, skipped, recovered,
+                          live_temperature(recognizer), specs)

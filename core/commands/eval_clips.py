@@ -1,4 +1,5 @@
-"""`smie eval-clips`: score every labelled clip of a folder (skeleton files and videos) and print accuracies."""
+"""`smie eval-clips`: score every labelled clip of a folder (skeleton files and videos) and print accuracies and
+how far the live probabilities can be trusted, over whole clips and over live-like windows."""
 
 import json
 import sys
@@ -10,12 +11,16 @@ from core.commands import reason_without_path
 from core.paths import DEFAULT_MODEL_DIR
 from core.readers.label_presets import add_label_arguments, labels_from_options
 
+WINDOW_CLIP_LIMIT = 200  # more scored clips: no window calibration (one encoder call per window, ~30 ms on a CPU)
+
 
 def add_parser(subparsers):
     parser = subparsers.add_parser(
-        "eval-clips", help="score the labelled clips of a folder: top-1, top-5, per class, confusion",
+        "eval-clips", help="score the labelled clips of a folder: top-1, top-5, per class, confusion, calibration",
         description="Score every clip in DIR (.skeleton/.npz files and mp4/avi/mov videos) as a whole against "
-                    "candidate labels. Ground truth comes from manifest.csv or labels.csv (file,label).")
+                    "candidate labels. Ground truth comes from manifest.csv or labels.csv (file,label). Calibration "
+                    "figures (ECE, NLL, Brier, AUROC of confidence, selective top-1) are taken at the live app's "
+                    "temperature, over whole clips and over the live windows of every clip.")
     parser.add_argument("folder", metavar="DIR", help="clip folder")
     add_label_arguments(parser, "the distinct labels in DIR")
     parser.add_argument("--model", default=str(DEFAULT_MODEL_DIR), help="model folder (default: %(default)s)")
@@ -24,12 +29,40 @@ def add_parser(subparsers):
                         help="MediaPipe Pose complexity for videos (default 1, as the live source)")
     parser.add_argument("--json", action="store_true", help="print one JSON object")
     parser.add_argument("--confusion", metavar="PNG", default=None, help="write a confusion-matrix image here")
+    parser.add_argument("--reliability", metavar="PNG", default=None,
+                        help="write the reliability diagram of the clips' probabilities here")
+    parser.add_argument("--no-windows", action="store_true",
+                        help="skip the calibration over live windows (2 s every 0.2 s of every clip; done for "
+                             f"folders of at most {WINDOW_CLIP_LIMIT} scored clips)")
     parser.set_defaults(run=run)
 
 
 def candidate_labels(args) -> list | None:
     """LabelSpecs from --labels / --labels-file, or None for the folder's own labels."""
     return labels_from_options(args.labels, args.labels_file, args.preset)
+
+
+def calibration_text(figures: dict) -> str:
+    """One line of calibration_summary figures."""
+    def number(key, digits):
+        return "n/a" if figures[key] is None else f"{figures[key]:.{digits}f}"
+
+    selective = "n/a" if figures["selective_top1_50"] is None else f"{100 * figures['selective_top1_50']:.1f}%"
+    return (f"ECE {number('ece', 3)}  NLL {number('nll', 2)}  Brier {number('brier', 3)}  "
+            f"AUROC {number('auroc', 2)}  top-1 of the surer half {selective}  "
+            f"mean top prob when wrong {number('mean_top_prob_wrong', 2)}  (temperature {figures['temperature']:.3g})")
+
+
+def windows_text(windows: dict | None, reason: str) -> str:
+    """The window calibration line, or why there is none."""
+    if windows is None:
+        return f"  live windows: not scored ({reason})"
+    states = ", ".join(f"{count} {state}" for state, count in sorted(windows["states"].items()) if state != "ok")
+    top1 = "n/a" if windows["top1"] is None else f"{100 * windows['top1']:.1f}%"
+    skipped = f" ({states}: not scored live either)" if states else ""
+    return (f"  live windows ({windows['window_seconds']:g} s every {windows['stride_seconds']:g} s): "
+            f"{windows['n']} of {windows['windows_cut']} scored{skipped}, "
+            f"top-1 {top1}\n    {calibration_text(windows) if windows['n'] else 'no window scored'}")
 
 
 def format_report(report, folder) -> str:
@@ -41,6 +74,8 @@ def format_report(report, folder) -> str:
              f" ({len(report.skipped)} skipped)",
              f"  top-1 {percent(summary['top1'])}   top-5 {percent(summary['top5'])}"]
     counts = {name: int((report.truth == i).sum()) for i, name in enumerate(report.labels)}
+    if report.n:
+        lines.append(f"  calibration: {calibration_text(summary['calibration'])}")
     for name, accuracy in summary["per_class"].items():
         lines.append(f"  {percent(accuracy):>6}  {name} ({counts[name]} clip{'s' if counts[name] != 1 else ''})")
     for item in report.recovered:
@@ -52,12 +87,43 @@ def format_report(report, folder) -> str:
     return "\n".join(lines)
 
 
+def windows_skipped_reason(args, report) -> str | None:
+    """Why the live windows are not scored, or None when they are."""
+    if args.no_windows:
+        return "--no-windows"
+    if not report.n:
+        return "no clip scored"
+    if report.n > WINDOW_CLIP_LIMIT:
+        return f"{report.n} clips, more than {WINDOW_CLIP_LIMIT}"
+    return None
+
+
+def write_reliability(path, scores, labels, temperature: float, title: str, command: str) -> int:
+    """Draw a reliability diagram (core.benchmark.reliability_image): 0, or 2 after a message naming the path
+    and why it cannot be written. Shared by `smie eval` and `smie eval-clips`."""
+    # cv2 and the image code imported on use so `smie --help` stays fast
+    import cv2
+
+    from core.benchmark.reliability_image import write_reliability_png
+    try:
+        write_reliability_png(path, scores, labels, temperature, title)
+    except (OSError, cv2.error) as error:  # cv2 raises for a name without an image extension, else returns False
+        folder = Path(path).parent
+        why = (f"folder {folder} does not exist" if not folder.is_dir() else
+               "no image writer for that file extension (use .png)" if isinstance(error, cv2.error) else
+               "the file cannot be written there")
+        print(f"{command}: cannot write the reliability diagram to --reliability {path}: {why}", file=sys.stderr)
+        return 2
+    return 0
+
+
 def run(args) -> int:
     if not Path(args.folder).is_dir():  # before torch and the model: loading them takes seconds
         print(f"smie eval-clips: clip folder not found: {args.folder}", file=sys.stderr)
         return 2
     # pulls in torch: imported on use so `smie --help` stays fast
     from core.clips.clip_eval import evaluate_clip_folder
+    from core.clips.window_eval import evaluate_windows
     from core.live.engine import ModelNotFoundError, load_recognizer
     from core.model.checkpoint import CheckpointError
 
@@ -65,17 +131,31 @@ def run(args) -> int:
         labels = candidate_labels(args)
         recognizer = load_recognizer(args.model, args.device)
         report = evaluate_clip_folder(args.folder, recognizer, labels, args.model_complexity)
+        reason = windows_skipped_reason(args, report)
+        windows = None if reason else evaluate_windows(args.folder, report, recognizer, args.model_complexity)
     except (ModelNotFoundError, CheckpointError, ClipFolderError, ValueError) as error:
         print(f"smie eval-clips: {error}", file=sys.stderr)
         return 2
-    print(json.dumps(report.to_dict()) if args.json else format_report(report, args.folder))
+    summary = report.to_dict()
+    summary["calibration_windows"] = windows.to_dict() if windows else None
+    if args.json:
+        print(json.dumps(summary))
+    else:
+        print(format_report(report, args.folder))
+        print(windows_text(summary["calibration_windows"], reason))
+    title = f"{Path(args.folder).resolve().name}: {report.n} clips, top-1 {100 * report.topk(1):.1f}%"
+    failed = 0  # the results are printed already: a bad image path still gives its own exit code
+    if args.reliability and report.n:
+        failed = write_reliability(args.reliability, report.scores, report.truth, report.temperature, title,
+                                   "smie eval-clips")
     if args.confusion and report.n:
-        title = f"{Path(args.folder).resolve().name}: {report.n} clips, top-1 {100 * report.topk(1):.1f}%"
         try:
             write_confusion_png(args.confusion, report.confusion(), report.labels, title)
         except OSError as error:
             print(f"smie eval-clips: {error}", file=sys.stderr)
             return 1
+    if failed:
+        return failed
     if report.n == 0:
         print("smie eval-clips: no clip could be scored (see the skipped list)", file=sys.stderr)
         return 1

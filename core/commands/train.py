@@ -84,6 +84,8 @@ def add_parser(subparsers) -> None:
     evaluate.add_argument("--json", action="store_true", help="print one JSON object")
     evaluate.add_argument("--confusion", metavar="PNG", type=Path, default=None,
                           help="write the zero-shot confusion matrix over the unseen classes here")
+    evaluate.add_argument("--reliability", metavar="PNG", type=Path, default=None,
+                          help="write the reliability diagram of the zero-shot probabilities here")
     evaluate.set_defaults(run=run_eval)
 
 
@@ -187,6 +189,9 @@ def run_train(args) -> int:
 
 def run_eval(args) -> int:
     # pulls in torch: imported on use so `smie --help` stays fast
+    from core.clips.clip_eval import calibration_summary
+    from core.commands.eval_clips import calibration_text, write_reliability
+    from core.live.scorer import ScorerConfig
     from core.model.checkpoint import load_model
     from core.training.experiment import load_pooled
     from core.training.train_head import extract_features, score
@@ -203,6 +208,9 @@ def run_eval(args) -> int:
     unseen = arrays.restrict_classes(unseen_names)
     unseen_scores = score(model.head, extract_features(model.encoder, unseen.x), text[num_seen:])
     result = {"zsl": zsl_metrics(unseen_scores, unseen.labels)}
+    # The live app's probabilities: its temperature factor times the fitted one (as Recognizer.temperature).
+    temperature = ScorerConfig().temperature * float(meta.metrics.get("temperature", 1.0))
+    result["calibration"] = calibration_summary(unseen_scores, unseen.labels, temperature)
     if args.confusion:
         matrix = confusion_matrix(unseen_scores.argmax(axis=1), unseen.labels, len(unseen_names))
         top1 = 100 * result["zsl"]["top1"]
@@ -224,4 +232,9 @@ def run_eval(args) -> int:
         z, g = result["zsl"], result["gzsl"]
         print(f"ZSL  top-1 {100 * z['top1']:.1f}%  top-5 {100 * z['top5']:.1f}%  ({z['n']} clips, {len(unseen_names)} classes)")
         print(f"GZSL seen {100 * g['seen']:.1f}%  unseen {100 * g['unseen']:.1f}%  H {100 * g['harmonic']:.1f}%  (gamma {g['gamma']:.3f})")
+        print(f"ZSL calibration: {calibration_text(result['calibration'])}")
+    if args.reliability:  # after the results, so a bad path loses none of them
+        title = (f"{args.model.name}: zero-shot on {meta.metrics.get('split')}, "
+                 f"top-1 {100 * result['zsl']['top1']:.1f}%")
+        return write_reliability(args.reliability, unseen_scores, unseen.labels, temperature, title, "smie eval")
     return 0
