@@ -59,6 +59,7 @@ class ClipEvalReport:
     recovered: list = field(default_factory=list)  # RecoveredClip items from opening the folder
     temperature: float = 1.0  # the live app's softmax temperature: probabilities are softmax(scores / temperature)
     label_specs: list = field(default_factory=list)  # the LabelSpecs the scores were made against
+    features: np.ndarray | None = None  # (N, F) encoder features of the scored clips (few-shot episodes use them)
 
     @property
     def warnings(self) -> list[str]:
@@ -258,9 +259,11 @@ def evaluate_clip_folder(path: str | Path, recognizer, labels: list | None = Non
         files.append(item.file)
         truth.append(target)
     scores = np.zeros((0, len(label_set.names)), np.float32)
+    features = None
     if windows:
         batch = np.stack(windows)
-        scores = np.concatenate([recognizer.score(recognizer.encode(batch[start:start + ENCODE_BATCH]), label_set)
-                                 for start in range(0, len(batch), ENCODE_BATCH)])
+        features = np.concatenate([recognizer.encode(batch[start:start + ENCODE_BATCH]).cpu().numpy()
+                                   for start in range(0, len(batch), ENCODE_BATCH)])
+        scores = recognizer.score(features, label_set)
     return ClipEvalReport(list(label_set.names), files, np.asarray(truth, np.int64), scores, skipped, recovered,
-                          live_temperature(recognizer), specs)
+                          live_temperature(recognizer), specs, features)

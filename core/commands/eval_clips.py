@@ -7,6 +7,7 @@ from pathlib import Path
 
 from core.benchmark.confusion_image import write_confusion_png
 from core.clips.clip_folder import ClipFolderError
+from core.clips.few_shot import few_shot_episodes
 from core.commands import reason_without_path
 from core.paths import DEFAULT_MODEL_DIR
 from core.readers.label_presets import add_label_arguments, labels_from_options
@@ -31,6 +32,11 @@ def add_parser(subparsers):
     parser.add_argument("--confusion", metavar="PNG", default=None, help="write a confusion-matrix image here")
     parser.add_argument("--reliability", metavar="PNG", default=None,
                         help="write the reliability diagram of the clips' probabilities here")
+    parser.add_argument("--shots", type=int, default=0, metavar="K",
+                        help="also score few-shot: per draw, K clips of each class become examples and the others "
+                             "are scored by the nearest class mean of the examples' features (0: zero-shot only)")
+    parser.add_argument("--draws", type=int, default=10, metavar="N", help="seeded draws of --shots examples")
+    parser.add_argument("--seed", type=int, default=0, help="seed of the first --shots draw")
     parser.add_argument("--no-windows", action="store_true",
                         help="skip the calibration over live windows (2 s every 0.2 s of every clip; done for "
                              f"folders of at most {WINDOW_CLIP_LIMIT} scored clips)")
@@ -117,9 +123,24 @@ def write_reliability(path, scores, labels, temperature: float, title: str, comm
     return 0
 
 
+def few_shot_text(few_shot: dict) -> str:
+    if few_shot["top1"] is None:
+        return (f"few-shot: no draw had two classes with more than {few_shot['shots']} clips "
+                f"(left out: {', '.join(few_shot['left_out'])})")
+    left_out = f"; left out (too few clips): {', '.join(few_shot['left_out'])}" if few_shot["left_out"] else ""
+    return (f"few-shot, {few_shot['shots']} example(s) per class, {few_shot['draws']} draws, nearest class mean: "
+            f"top-1 {100 * few_shot['top1']:.1f} % ± {100 * few_shot['top1_std']:.1f} over "
+            f"{few_shot['scored_per_draw']} clips per draw (zero-shot by name on the same clips "
+            f"{100 * few_shot['text']['top1']:.1f} %){left_out}")
+
+
 def run(args) -> int:
     if not Path(args.folder).is_dir():  # before torch and the model: loading them takes seconds
         print(f"smie eval-clips: clip folder not found: {args.folder}", file=sys.stderr)
+        return 2
+    if args.shots < 0 or args.draws < 1:
+        print(f"smie eval-clips: --shots must be 0 or more and --draws 1 or more, got {args.shots} and "
+              f"{args.draws}", file=sys.stderr)
         return 2
     # pulls in torch: imported on use so `smie --help` stays fast
     from core.clips.clip_eval import evaluate_clip_folder
@@ -138,11 +159,16 @@ def run(args) -> int:
         return 2
     summary = report.to_dict()
     summary["calibration_windows"] = windows.to_dict() if windows else None
+    if args.shots and report.n:
+        summary["few_shot"] = few_shot_episodes(report.features, report.truth, report.labels, report.scores,
+                                                args.shots, args.draws, args.seed).to_dict()
     if args.json:
         print(json.dumps(summary))
     else:
         print(format_report(report, args.folder))
         print(windows_text(summary["calibration_windows"], reason))
+        if "few_shot" in summary:
+            print(few_shot_text(summary["few_shot"]))
     title = f"{Path(args.folder).resolve().name}: {report.n} clips, top-1 {100 * report.topk(1):.1f}%"
     failed = 0  # the results are printed already: a bad image path still gives its own exit code
     if args.reliability and report.n:

@@ -1,9 +1,19 @@
 """Few-shot episodes: examples drawn per class, the rest scored by nearest class mean, thin classes left out."""
 
+import json
+
 import numpy as np
 import pytest
+from io_fixtures import moving_body
 
+from core.cli import main
+from core.clips.clip_eval import evaluate_clip_folder
+from core.clips.clip_folder import ClipEntry, ClipFolder
 from core.clips.few_shot import few_shot_episodes, nearest_class_mean
+from core.commands.bench_pipeline import save_random_model
+from core.live.recognizer import Recognizer
+from core.readers.ntu_writer import write_ntu_skeleton
+from core.skeleton.clip import Clip
 
 
 def _clusters(per_class=(6, 6, 2), spread=0.1, seed=0):
@@ -45,3 +55,38 @@ def test_bad_counts_are_refused():
     features, truth, text = _clusters()
     with pytest.raises(ValueError, match="shots must be at least 1, got 0"):
         few_shot_episodes(features, truth, ["a", "b", "c"], text, shots=0)
+
+
+@pytest.fixture(scope="module")
+def folder_and_model(tmp_path_factory):
+    """Three labels of three clips each (waving more or less), and a randomly initialised model."""
+    root = tmp_path_factory.mktemp("few_shot")
+    folder = ClipFolder(root / "clips")
+    folder.path.mkdir()
+    entries = []
+    for label, wave in (("still", 0.02), ("wave", 0.2), ("wave hard", 0.4)):
+        for i in range(3):
+            file = f"{label.replace(' ', '_')}{i}.skeleton"
+            joints = moving_body(60, seed=i, wave=wave)[:, None]
+            write_ntu_skeleton(folder.clip_path(file), Clip(joints=joints, valid=np.ones((60, 1, 25), bool)))
+            entries.append(ClipEntry(file, label))
+    folder.upsert(*entries)
+    return folder.path, save_random_model(root / "model")
+
+
+def test_eval_clips_shots_reports_the_episodes_of_the_folders_own_features(folder_and_model, capsys):
+    folder, model = folder_and_model
+    assert main(["eval-clips", str(folder), "--model", str(model), "--shots", "1", "--draws", "3", "--seed", "2",
+                 "--no-windows", "--json"]) == 0
+    few_shot = json.loads(capsys.readouterr().out)["few_shot"]
+    report = evaluate_clip_folder(folder, Recognizer.load(model, "cpu"))
+    expected = few_shot_episodes(report.features, report.truth, report.labels, report.scores, 1, 3, 2).to_dict()
+    assert few_shot["top1"] == pytest.approx(expected["top1"]) and few_shot["top1_std"] == pytest.approx(
+        expected["top1_std"])
+    assert few_shot["text"]["top1"] == pytest.approx(expected["text"]["top1"]) and few_shot["scored_per_draw"] == 6
+
+
+def test_eval_clips_refuses_a_negative_shot_count(folder_and_model, capsys):
+    folder, model = folder_and_model
+    assert main(["eval-clips", str(folder), "--model", str(model), "--shots", "-1"]) == 2
+    assert "--shots must be 0 or more" in capsys.readouterr().err
