@@ -5,8 +5,8 @@ import importlib
 import sys
 
 from core import __version__
-from core.verbosity import VERBOSE_HELP, configure_output
 from core.readers.label_presets import reject_unknown_arguments
+from core.verbosity import VERBOSE_HELP, configure_output
 
 # Sub-command name -> module in core.commands (one module may serve several names), in groups listed by
 # `smie --help` in this order: what a user runs every day first, benchmarks last.
@@ -23,6 +23,7 @@ COMMAND_GROUPS = {
         "pretrain": "core.commands.train",
         "train": "core.commands.train",
         "eval": "core.commands.train",
+        "calibrate": "core.commands.calibrate",
     },
     "benchmarks": {
         "bench-zsl": "core.commands.bench_zsl",

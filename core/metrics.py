@@ -147,3 +147,15 @@ def calibration_metrics(scores: np.ndarray, labels: np.ndarray, temperature: flo
             "auroc": confidence_auroc(confidence, correct),
             "selective_top1_50": float(correct[confident_half].mean()),
             "mean_top_prob_wrong": float(confidence[~correct].mean()) if (~correct).any() else float("nan")}
+
+
+def model_temperature(metrics: dict, num_labels: int) -> float:
+    """The softmax temperature a model's metrics give for a list of num_labels labels: its temperature fitted on
+    pseudo-unseen classes ("unseen_temperature": {list size: temperature}, interpolated in log size and held at
+    the ends) where it has one, else the one fitted on seen classes, else 1 (older models)."""
+    table = metrics.get("unseen_temperature")
+    if not table:
+        return float(metrics.get("temperature", 1.0))
+    sizes = np.array(sorted(int(size) for size in table))
+    values = np.array([float(table[str(size)] if str(size) in table else table[size]) for size in sizes])
+    return float(np.interp(np.log(max(num_labels, 1)), np.log(sizes), values))

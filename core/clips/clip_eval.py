@@ -117,9 +117,10 @@ class ClipEvalReport:
                 "clips": self.clips(), "warnings": self.warnings, "calibration": self.calibration()}
 
 
-def live_temperature(recognizer, config: ScorerConfig = ScorerConfig()) -> float:
-    """The temperature the live scorer divides scores by: its factor times the model's fitted temperature."""
-    return config.temperature * recognizer.temperature
+def live_temperature(recognizer, num_labels: int, config: ScorerConfig = ScorerConfig()) -> float:
+    """The temperature the live scorer divides scores by for a list of num_labels: its factor times the model's
+    fitted temperature for that many labels."""
+    return config.temperature * recognizer.temperature_for(num_labels)
 
 
 def calibration_summary(scores: np.ndarray, labels: np.ndarray, temperature: float) -> dict:
@@ -266,4 +267,4 @@ def evaluate_clip_folder(path: str | Path, recognizer, labels: list | None = Non
                                    for start in range(0, len(batch), ENCODE_BATCH)])
         scores = recognizer.score(features, label_set)
     return ClipEvalReport(list(label_set.names), files, np.asarray(truth, np.int64), scores, skipped, recovered,
-                          live_temperature(recognizer), specs, features)
+                          live_temperature(recognizer, len(label_set.names)), specs, features)

@@ -99,5 +99,5 @@ def evaluate_windows(folder: str | Path, report: ClipEvalReport, recognizer, mod
                 files.append(file)
     scores = np.asarray(rows, np.float64).reshape(len(rows), len(names))
     return WindowEvalReport(names, np.asarray(truth, np.int64), scores, files, sum(states.values()), dict(states),
-                            live_temperature(recognizer, config), config.window_seconds, config.stride_seconds,
-                            skipped)
+                            live_temperature(recognizer, len(report.labels), config), config.window_seconds,
+                            config.stride_seconds, skipped)

@@ -9,8 +9,8 @@ import numpy as np
 
 from core.clips.clip_folder import LABELS_CSV_NAME, ClipEntry, ClipFolderError, open_clip_folder
 from core.clips.recording import resample_sequence
-from core.commands import reason_without_path
 from core.clips.video_pose import video_skeleton
+from core.commands import reason_without_path
 from core.live.sources import SourceError
 from core.readers.datasets import dataset_folder, dataset_names, load_dataset
 from core.readers.label_presets import readable_name

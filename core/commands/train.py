@@ -9,7 +9,14 @@ import numpy as np
 
 from core.benchmark.confusion_image import write_confusion_png
 from core.commands import odd_kernel_frames, unit_fraction
-from core.metrics import confusion_matrix, fit_temperature, gzsl_metrics, tune_gamma_on_seen, zsl_metrics
+from core.metrics import (
+    confusion_matrix,
+    fit_temperature,
+    gzsl_metrics,
+    model_temperature,
+    tune_gamma_on_seen,
+    zsl_metrics,
+)
 from core.model.text import DEFAULT_TEMPLATES, PROMPT_TEMPLATES, TextEncoder
 from core.skeleton.preprocess import PreprocessConfig
 from core.training.class_text import class_text as seen_class_text
@@ -208,8 +215,9 @@ def run_eval(args) -> int:
     unseen = arrays.restrict_classes(unseen_names)
     unseen_scores = score(model.head, extract_features(model.encoder, unseen.x), text[num_seen:])
     result = {"zsl": zsl_metrics(unseen_scores, unseen.labels)}
-    # The live app's probabilities: its temperature factor times the fitted one (as Recognizer.temperature).
-    temperature = ScorerConfig().temperature * float(meta.metrics.get("temperature", 1.0))
+    # The live app's probabilities: its temperature factor times the fitted one for this many labels (as
+    # Recognizer.temperature_for).
+    temperature = ScorerConfig().temperature * model_temperature(meta.metrics, len(unseen_names))
     result["calibration"] = calibration_summary(unseen_scores, unseen.labels, temperature)
     if args.confusion:
         matrix = confusion_matrix(unseen_scores.argmax(axis=1), unseen.labels, len(unseen_names))

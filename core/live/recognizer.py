@@ -9,6 +9,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from core.metrics import model_temperature
 from core.model.checkpoint import CheckpointError, load_model
 from core.model.stgcn_fused import fuse_for_inference
 from core.model.text import TextEncoder, embed_labels
@@ -68,6 +69,11 @@ class Recognizer:
         log.info("loaded %s model from %s on %s (text model %s)", loaded.metadata.head_kind, model_dir, device,
                  loaded.metadata.text_model)
         return recognizer
+
+    def temperature_for(self, num_labels: int) -> float:
+        """The fitted softmax temperature for a list of num_labels labels: the one `smie calibrate` fitted on
+        classes a second model never saw, where the model has it, else the seen-class one (core.metrics)."""
+        return model_temperature(self.metadata.metrics, num_labels)
 
     def set_labels(self, labels: list[LabelSpec]) -> LabelSet:
         """Embed the labels (duplicates merged, text cache used) and prepare the head for them once."""

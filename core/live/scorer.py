@@ -189,7 +189,7 @@ class LiveScorer:
         scores = np.asarray(_to_numpy(self.recognizer.score(features, label_set))[0], np.float64)
         result.encode_ms = 1e3 * (encoded - start)
         result.score_ms = 1e3 * (time.perf_counter() - encoded)
-        probs = softmax(scores, self.config.temperature * self.recognizer.temperature)
+        probs = softmax(scores, self.config.temperature * self.recognizer.temperature_for(len(label_set.names)))
         if self.config.smoothing > 0 and self._smoothed_version == label_set.version and self._smoothed is not None:
             probs = self.config.smoothing * self._smoothed + (1 - self.config.smoothing) * probs
         self._smoothed, self._smoothed_version = probs, label_set.version

@@ -1,0 +1,68 @@
+"""`smie calibrate`: the temperature for unseen labels, fitted on a second model's held-out classes, is stored in
+the target model and used by the recognizer for lists of that size."""
+
+import json
+import shutil
+
+import numpy as np
+import pytest
+from test_eval_calibration import SEEN, UNSEEN, fake_arrays
+
+from core.cli import main
+from core.commands.bench_pipeline import save_random_model
+from core.live.recognizer import Recognizer
+from core.metrics import fit_temperature
+from core.model.checkpoint import load_model
+from core.model.text import TextEncoder
+from core.training.calibration import list_episodes
+from core.training.class_text import label_text
+from core.training.train_head import extract_features, score
+
+
+@pytest.fixture
+def models(tmp_path, monkeypatch):
+    """A target model and a second one that says it held UNSEEN out; the data is fake_arrays()."""
+    source = save_random_model(tmp_path / "source")
+    meta = json.loads((source / "model.json").read_text())
+    meta["seen_classes"] = SEEN
+    meta["metrics"].update(unseen_classes=UNSEEN, datasets=["fake"], temperature=0.07)
+    (source / "model.json").write_text(json.dumps(meta))
+    target = tmp_path / "target"
+    shutil.copytree(source, target)
+    arrays = fake_arrays()
+    monkeypatch.setattr("core.training.experiment.load_pooled", lambda datasets: arrays)
+    return source, target, arrays
+
+
+def test_the_fitted_temperatures_are_stored_and_used_for_that_list_size(models, capsys):
+    source, target, arrays = models
+    assert main(["calibrate", "--model", str(target), "--from", str(source), "--sizes", "3,5", "--json"]) == 0
+    printed = json.loads(capsys.readouterr().out)
+    stored = json.loads((target / "model.json").read_text())["metrics"]
+    assert set(stored["unseen_temperature"]) == {"3", "5"}
+    assert stored["unseen_calibration"]["pseudo_unseen_classes"] == UNSEEN
+    # the same episodes, made here from the source model's scores, give the same temperature for 3 labels
+    model = load_model(source)
+    unseen = arrays.restrict_classes(UNSEEN)
+    text = label_text(TextEncoder(model.metadata.text_model), SEEN + UNSEEN, model.metadata.text_use_descriptions,
+                      tuple(model.metadata.text_templates))
+    scores = score(model.head, extract_features(model.encoder, unseen.x), text)
+    rows, labels = list_episodes(scores, unseen.labels + len(SEEN), np.arange(5), 3, np.random.default_rng(0))
+    assert stored["unseen_temperature"]["3"] == pytest.approx(fit_temperature(rows, labels))
+    assert printed["temperatures"]["3"] == pytest.approx(stored["unseen_temperature"]["3"])
+    recognizer = Recognizer.load(target, "cpu")
+    assert recognizer.temperature_for(3) == pytest.approx(stored["unseen_temperature"]["3"])
+    assert recognizer.temperature_for(50) == pytest.approx(stored["unseen_temperature"]["5"]), "held at the end"
+
+
+def test_a_model_without_held_out_classes_is_refused_by_name(models, capsys):
+    source, target, _ = models
+    before = (target / "model.json").read_text()
+    assert main(["calibrate", "--model", str(source), "--from", str(target), "--sizes", "1"]) == 2
+    assert "--sizes '1'" in capsys.readouterr().err
+    meta = json.loads((source / "model.json").read_text())
+    meta["metrics"]["unseen_classes"] = []
+    (source / "model.json").write_text(json.dumps(meta))
+    assert main(["calibrate", "--model", str(target), "--from", str(source)]) == 2
+    assert "no held-out classes" in capsys.readouterr().err
+    assert (target / "model.json").read_text() == before, "nothing written to the target"
