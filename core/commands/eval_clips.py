@@ -111,6 +111,7 @@ def write_reliability(path, scores, labels, temperature: float, title: str, comm
     import cv2
 
     from core.benchmark.reliability_image import write_reliability_png
+
     try:
         write_reliability_png(path, scores, labels, temperature, title)
     except (OSError, cv2.error) as error:  # cv2 raises for a name without an image extension, else returns False

@@ -101,6 +101,7 @@ def run_pretrain(args) -> int:
     from core.model.stgcn import STGCNConfig
     from core.training.experiment import choose_split, load_pooled, parse_datasets, save_encoder
     from core.training.pretrain import PretrainConfig, pretrain_encoder
+
     datasets = parse_datasets(args.datasets)
     arrays = load_pooled(datasets)
     split = choose_split(arrays, args.protocol, args.holdout)
@@ -132,6 +133,7 @@ def run_train(args) -> int:
     from core.model.checkpoint import ModelMetadata, save_model
     from core.training.experiment import load_encoder, load_pooled
     from core.training.train_head import HeadTrainConfig, extract_features, score, train_head
+
     encoder, meta = load_encoder(args.encoder)
     can_finetune = args.method.startswith("smie") and 1 <= args.finetune_blocks <= len(encoder.blocks)
     if args.finetune_blocks and not can_finetune:
@@ -202,6 +204,7 @@ def run_eval(args) -> int:
     from core.model.checkpoint import load_model
     from core.training.experiment import load_pooled
     from core.training.train_head import extract_features, score
+
     model = load_model(args.model)
     meta = model.metadata
     unseen_names = meta.metrics.get("unseen_classes") or []
