@@ -156,3 +156,23 @@ def write_msrc12_files(csv_path: Path, ntu_joints: np.ndarray, action_frames, ge
     lines = ["XQPCTick;Tag"] + [f"{tick};{tag}" for tick in ticks]
     Path(str(csv_path).removesuffix(".gz").removesuffix(".csv") + ".tagstream").write_bytes(
         ("\r\n".join(lines) + "\r\n").encode())
+
+
+def write_video(path, frames=60, fourcc="MJPG"):
+    """A small moving-grey video written with OpenCV (MJPG .avi or mp4v .mp4)."""
+    # cv2 on use: most tests never write a video
+    import cv2
+
+    writer = cv2.VideoWriter(str(path), cv2.VideoWriter_fourcc(*fourcc), 30, (64, 48))
+    for i in range(frames):
+        writer.write(np.full((48, 64, 3), 4 * i, np.uint8))
+    writer.release()
+    return path
+
+
+def cut_bytes(path, keep=0.5):
+    """A copy of the file cut to `keep` of its bytes, as a copy interrupted while it was written."""
+    data = Path(path).read_bytes()
+    cut = Path(path).with_name(f"cut_{Path(path).name}")
+    cut.write_bytes(data[:int(len(data) * keep)])
+    return cut

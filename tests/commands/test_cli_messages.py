@@ -10,6 +10,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from io_fixtures import cut_bytes, write_video
 
 from core.commands import reason_without_path
 from core.commands.bench_pipeline import save_random_model
@@ -42,24 +43,6 @@ def smie(*args, timeout=120) -> subprocess.CompletedProcess:
         env.pop(name, None)  # the command must quieten these itself
     return subprocess.run([sys.executable, "-m", "core", *map(str, args)], capture_output=True, text=True,
                           timeout=timeout, env=env, cwd=PROJECT_ROOT)
-
-
-def write_video(path, frames=60, fourcc="MJPG"):
-    import cv2
-
-    writer = cv2.VideoWriter(str(path), cv2.VideoWriter_fourcc(*fourcc), 30, (64, 48))
-    for i in range(frames):
-        writer.write(np.full((48, 64, 3), 4 * i, np.uint8))
-    writer.release()
-    return path
-
-
-def cut_bytes(path, keep=0.5):
-    """A copy of the file cut to `keep` of its bytes, as a copy interrupted while it was written."""
-    data = path.read_bytes()
-    cut = path.with_name(f"cut_{path.name}")
-    cut.write_bytes(data[:int(len(data) * keep)])
-    return cut
 
 
 def test_absent_camera_ends_a_headless_run_within_ten_seconds(model_dir, text_cache):

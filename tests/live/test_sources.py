@@ -6,6 +6,7 @@ import time
 
 import numpy as np
 import pytest
+from io_fixtures import cut_bytes, write_video
 
 from core.live.sources import SourceError, open_source
 from core.live.sources.azure import AzureKinectSource, azure_skeletons
@@ -128,25 +129,6 @@ def test_absent_camera_is_a_retryable_error_not_a_hang():
     assert error.value.retryable
     assert time.monotonic() - start < 10
     source.close()
-
-
-def write_video(path, frames=60, fourcc="MJPG"):
-    """A small moving-grey video written with OpenCV (MJPG .avi or mp4v .mp4)."""
-    import cv2
-
-    writer = cv2.VideoWriter(str(path), cv2.VideoWriter_fourcc(*fourcc), 30, (64, 48))
-    for i in range(frames):
-        writer.write(np.full((48, 64, 3), 4 * i, np.uint8))
-    writer.release()
-    return path
-
-
-def cut_bytes(path, keep=0.5):
-    """The file cut to `keep` of its bytes, as a copy interrupted while it was written."""
-    data = path.read_bytes()
-    cut = path.with_name(f"cut_{path.name}")
-    cut.write_bytes(data[:int(len(data) * keep)])
-    return cut
 
 
 def read_all(source):
