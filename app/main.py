@@ -7,8 +7,9 @@ import os
 import sys
 from pathlib import Path
 
-from core.verbosity import VERBOSE_HELP, configure_output
+from core.live.scorer import SCORED_STATES
 from core.readers.label_presets import add_label_arguments, labels_from_options, reject_unknown_arguments
+from core.verbosity import VERBOSE_HELP, configure_output
 
 log = logging.getLogger(__name__)
 
@@ -118,7 +119,7 @@ def arrange_screenshot(window, path: Path, seconds: float | None):
         QApplication.quit()
 
     def on_result(result, _poses):
-        if result.state == "ok":
+        if result.state in SCORED_STATES:
             window.bridge.sig_result.disconnect(on_result)
             QTimer.singleShot(SCREENSHOT_SETTLE_MS, shoot)
 

@@ -33,6 +33,7 @@ class AppSettings:
     temperature: float = ScorerConfig.temperature  # times the model's fitted softmax temperature: >1 flatter
     min_coverage: float = ScorerConfig.min_coverage  # below this share of frames with a body: "no person"
     min_motion: float = ScorerConfig.min_motion  # metres of joint spread below which a person is "still"
+    unsure_below: float = ScorerConfig.unsure_below  # (smoothed) top probability under this: "unsure: A or B?"
     top_k: int = ScorerConfig.top_k  # bars and timeline curves
     recording_folder: str = ""  # empty: ~/smie-recordings
     geometry: bytes = b""  # QMainWindow.saveGeometry()
@@ -41,7 +42,8 @@ class AppSettings:
     def scorer_config(self) -> ScorerConfig:
         return ScorerConfig(window_seconds=self.window_seconds, stride_seconds=self.stride_seconds,
                             temperature=self.temperature, top_k=self.top_k, smoothing=self.smoothing,
-                            min_coverage=self.min_coverage, min_motion=self.min_motion)
+                            min_coverage=self.min_coverage, min_motion=self.min_motion,
+                            unsure_below=self.unsure_below)
 
 
 def open_store(path: str | None = None) -> QSettings:

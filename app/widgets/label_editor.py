@@ -28,6 +28,7 @@ from app.widgets.label_sources import (
 )
 from app.widgets.label_table import DESCRIPTION, NAME, SCORE, LabelTable
 from app.widgets.label_text import MAX_LABEL_LENGTH, quoted, too_long_message
+from core.live.scorer import SCORED_STATES
 from core.readers.labels import LabelSpec, label_key
 
 UNDO_STEPS = 50  # label lists kept for Undo
@@ -285,7 +286,7 @@ class LabelEditor(QWidget):
         result, self._result = self._result, None
         if result is None:
             return False
-        scores = result.scores if result.state == "ok" else {}
+        scores = result.scores if result.state in SCORED_STATES else {}
         self.tree.show_scores(scores, result.top[0]["label"] if scores and result.top else None)
         return True
 

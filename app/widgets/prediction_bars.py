@@ -4,12 +4,13 @@ from PyQt6.QtCore import QEvent, QRectF, QSize, Qt
 from PyQt6.QtGui import QColor, QFont, QPainter
 from PyQt6.QtWidgets import QSizePolicy, QToolTip, QWidget
 
-from app.widgets.label_text import elided
+from app.widgets.label_text import elided, quoted
+from core.live.scorer import SCORED_STATES
 
 BAR_COLOUR = QColor(38, 132, 255)
 TOP_BAR_COLOUR = QColor(0, 170, 90)
 TRACK_COLOUR = QColor(0, 0, 0, 22)
-STALE_ALPHA = 90  # bars of a window that was not scored ("no person", "still") are drawn faded
+STALE_ALPHA = 90  # bars of an unsure answer, or of a window not scored ("no person", "still"), are drawn faded
 STATE_TEXT = {
     "no person": "No person in view",
     "still": "Person is still: nothing to recognise",
@@ -42,16 +43,22 @@ class PredictionBars(QWidget):
         self.update()
 
     def set_result(self, result):
-        """A core LiveResult: its `top` list and `state`. A result that was not scored keeps the last bars,
-        faded, under a line saying why."""
+        """A core LiveResult: its `top` list and `state`. An unsure answer is drawn faded under "Unsure: A or
+        B?"; a result that was not scored keeps the last bars, faded, under a line saying why."""
         self.state = result.state
-        if result.state == "ok":
+        if result.state in SCORED_STATES:
             self.top = [(item["label"], float(item["prob"])) for item in result.top[:self.rows]]
         self.update()
 
     def clear(self, state: str = "waiting"):
         self.top, self.state = [], state
         self.update()
+
+    def banner_text(self) -> str:
+        if self.state == "unsure":
+            names = [quoted(label) for label, _ in self.top[:2]]
+            return f"Unsure: {' or '.join(names)}?"
+        return STATE_TEXT.get(self.state, "Waiting for the first prediction…")
 
     def _banner_height(self) -> int:
         return 22 if self.state != "ok" else 0
@@ -81,7 +88,7 @@ class PredictionBars(QWidget):
         width = self.width()
         banner = self._banner_height()
         if banner:
-            text = STATE_TEXT.get(self.state, "Waiting for the first prediction…")
+            text = self.banner_text()
             painter.setPen(self.palette().placeholderText().color())
             painter.drawText(QRectF(6, 0, width - 12, banner), Qt.AlignmentFlag.AlignVCenter, text)
         row_height = self._row_height()

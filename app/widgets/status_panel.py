@@ -5,9 +5,10 @@ import time
 
 from PyQt6.QtWidgets import QLabel, QStatusBar
 
-STATE_TEXT = {"ok": "moving", "no person": "no person", "still": "still", "no labels": "no labels"}
-STATE_STYLE = {"ok": "color: #006e3a;", "no person": "color: #8a5a00;", "still": "color: #8a5a00;",
-               "no labels": "color: #8a5a00;"}
+STATE_TEXT = {"ok": "moving", "unsure": "unsure", "no person": "no person", "still": "still",
+              "no labels": "no labels"}
+STATE_STYLE = {"ok": "color: #006e3a;", "unsure": "color: #8a5a00;", "no person": "color: #8a5a00;",
+               "still": "color: #8a5a00;", "no labels": "color: #8a5a00;"}
 
 
 class CpuMeter:

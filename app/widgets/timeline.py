@@ -6,6 +6,7 @@ from PyQt6.QtGui import QColor
 from PyQt6.QtWidgets import QVBoxLayout, QWidget
 
 from app.widgets.timeline_legend import TimelineLegend
+from core.live.scorer import SCORED_STATES
 
 HISTORY = 600  # results kept (2 minutes at the default 0.2 s stride)
 SPAN_SECONDS = 30.0  # the most seconds shown
@@ -103,7 +104,7 @@ class ScoreTimeline(QWidget):
             self.count += 1
         self.times[-1] = result.timestamp
         self.probs[-1] = np.nan
-        for item in result.top if result.state == "ok" else ():
+        for item in result.top if result.state in SCORED_STATES else ():
             column = self.columns.get(item["label"])
             if column is not None:
                 self.probs[-1, column] = item["prob"]

@@ -1,4 +1,4 @@
-"""Scorer settings the user may tune while it runs: window, stride, smoothing, thresholds, top-k."""
+"""Scorer settings the user may tune while it runs: window, stride, smoothing, thresholds, top-k, temperature."""
 
 from PyQt6.QtCore import pyqtSignal
 from PyQt6.QtWidgets import QDoubleSpinBox, QFormLayout, QSpinBox, QWidget
@@ -12,6 +12,10 @@ FIELDS = {
                      "Share of the window that must show a person, else “no person”"),
     "min_motion": ("Min. motion", 0.0, 0.2, 0.005, 3, " m", "Joint spread below which the person is “still”"),
     "top_k": ("Top k", 1, 10, 1, None, "", "Bars and timeline curves shown"),
+    "temperature": ("Temperature", 0.1, 10.0, 0.1, 2, " ×",
+                    "Factor on the model's calibrated softmax temperature: 1 = calibrated, above flatter, below sharper"),
+    "unsure_below": ("Unsure below", 0.0, 1.0, 0.05, 2, "",
+                     "A top probability under this shows “unsure: A or B?” instead of one answer (0 = never)"),
 }
 
 

@@ -10,7 +10,7 @@ import numpy as np
 
 from core.clips.clip_eval import ClipEvalReport, calibration_summary, live_temperature, load_timed_sequence
 from core.live.ring_buffer import RingBuffer, Window
-from core.live.scorer import LiveScorer, ScorerConfig
+from core.live.scorer import SCORED_STATES, LiveScorer, ScorerConfig
 from core.metrics import topk_accuracy
 
 log = logging.getLogger(__name__)
@@ -93,7 +93,7 @@ def evaluate_windows(folder: str | Path, report: ClipEvalReport, recognizer, mod
         for window in windows:
             result = scorer.score_window(window)
             states[result.state] += 1
-            if result.state == "ok":
+            if result.state in SCORED_STATES:
                 rows.append([result.scores[name] for name in names])
                 truth.append(int(target))
                 files.append(file)

@@ -8,7 +8,7 @@ import time
 
 import numpy as np
 
-from core.live.scorer import LiveScorer, ScorerConfig
+from core.live.scorer import SCORED_STATES, LiveScorer, ScorerConfig
 from core.live.sources import SourceError, open_source
 from core.model.text import TextEncoder
 from core.paths import DEFAULT_MODEL_DIR
@@ -105,7 +105,7 @@ def bench_pipeline(source_spec: str, model_dir, num_labels: int = 120, window: f
     engine.stop()
     if engine.fatal_error is not None:
         raise RuntimeError(engine.fatal_error.message)
-    scored = [r for r in results if r.state == "ok"]
+    scored = [r for r in results if r.state in SCORED_STATES]
     scorer_ms = [r.preprocess_ms + r.encode_ms + r.score_ms for r in scored]
     fps = source.fps or 30.0
     return {

@@ -9,6 +9,7 @@ from core.benchmark.confusion_image import write_confusion_png
 from core.clips.clip_folder import ClipFolderError
 from core.clips.few_shot import few_shot_episodes
 from core.commands import reason_without_path
+from core.live.scorer import SCORED_STATES
 from core.paths import DEFAULT_MODEL_DIR
 from core.readers.label_presets import add_label_arguments, labels_from_options
 
@@ -63,7 +64,8 @@ def windows_text(windows: dict | None, reason: str) -> str:
     """The window calibration line, or why there is none."""
     if windows is None:
         return f"  live windows: not scored ({reason})"
-    states = ", ".join(f"{count} {state}" for state, count in sorted(windows["states"].items()) if state != "ok")
+    states = ", ".join(f"{count} {state}" for state, count in sorted(windows["states"].items())
+                       if state not in SCORED_STATES)
     top1 = "n/a" if windows["top1"] is None else f"{100 * windows['top1']:.1f}%"
     skipped = f" ({states}: not scored live either)" if states else ""
     return (f"  live windows ({windows['window_seconds']:g} s every {windows['stride_seconds']:g} s): "

@@ -4,7 +4,8 @@ import logging
 import queue
 import sys
 
-from core.live.scorer import LiveScorer, ScorerConfig
+from core.commands import unit_fraction
+from core.live.scorer import SCORED_STATES, UNSURE_BELOW, LiveScorer, ScorerConfig
 from core.live.sources import SourceError, open_source
 from core.paths import DEFAULT_MODEL_DIR
 from core.readers.label_presets import add_label_arguments, labels_from_options, load_preset
@@ -27,7 +28,11 @@ def add_parser(subparsers):
     parser.add_argument("--model", default=str(DEFAULT_MODEL_DIR), help="model folder (default: %(default)s)")
     parser.add_argument("--window", type=float, default=2.0, help="seconds of history per result (default 2.0)")
     parser.add_argument("--stride", type=float, default=0.2, help="seconds between results (default 0.2)")
-    parser.add_argument("--temperature", type=float, default=1.0, help="factor on the model's fitted softmax temperature (default 1)")
+    parser.add_argument("--temperature", type=float, default=1.0,
+                        help="factor on the model's calibrated softmax temperature (default 1: calibrated)")
+    parser.add_argument("--unsure-below", type=unit_fraction, default=UNSURE_BELOW, metavar="P",
+                        help="a top probability under P gives state 'unsure' with its best candidates "
+                             "(default %(default)s; 0: never)")
     parser.add_argument("--smoothing", type=float, default=0.0,
                         help="weight of the previous probabilities, 0-1 (default 0: no smoothing)")
     parser.add_argument("--top", type=int, default=5, help="labels listed per result (default 5)")
@@ -69,8 +74,11 @@ class CaptureProblemPrinter:
 
 def format_result(result) -> str:
     """One human-readable line per result."""
-    if result.state != "ok":
+    if result.state not in SCORED_STATES:
         return f"{result.timestamp:8.2f} s  [{result.state}]  coverage {result.coverage:.0%}"
+    if result.state == "unsure":
+        candidates = " or ".join(f"{item['label']} {item['prob']:.2f}" for item in result.top[:2])
+        return f"{result.timestamp:8.2f} s  unsure: {candidates}?  (e2e {result.e2e_ms:.0f} ms)"
     best = "  ".join(f"{item['label']} {item['prob']:.2f}" for item in result.top)
     return f"{result.timestamp:8.2f} s  {best}  (e2e {result.e2e_ms:.0f} ms)"
 
@@ -89,7 +97,7 @@ def run(args) -> int:
         return 2
     results = queue.Queue(maxsize=1000)
     config = ScorerConfig(window_seconds=args.window, stride_seconds=args.stride, temperature=args.temperature,
-                          smoothing=args.smoothing, top_k=args.top)
+                          unsure_below=args.unsure_below, smoothing=args.smoothing, top_k=args.top)
     scorer = LiveScorer(recognizer, labels, config, results=results)
     printer = CaptureProblemPrinter()
     engine_config = EngineConfig(realtime=args.realtime, give_up_without_frames_s=CAMERA_GIVE_UP_S)

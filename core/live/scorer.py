@@ -16,7 +16,11 @@ from core.skeleton.preprocess import PreprocessConfig, normalize_sequence
 
 log = logging.getLogger(__name__)
 
-STATES = ("ok", "no person", "still", "no labels")
+STATES = ("ok", "unsure", "no person", "still", "no labels")
+SCORED_STATES = ("ok", "unsure")  # the window was scored: `top` and `scores` are filled
+# With probabilities calibrated on labels the model never saw, a top answer under one half is more likely wrong
+# than right: below it a result says "unsure" and names its best candidates instead of one answer.
+UNSURE_BELOW = 0.5
 
 
 @dataclass
@@ -29,6 +33,7 @@ class ScorerConfig:
     min_coverage: float = 0.6  # fewer resampled frames with a body than this: "no person"
     min_motion: float = 0.01  # metres: 90th-percentile joint spread over the window below this: "still"
     num_keyframes: int = 15  # keyframes reported with each result (SMIE: 15 of 50)
+    unsure_below: float = UNSURE_BELOW  # (smoothed) top probability under this: state "unsure" (0: never)
     torch_threads: int = 1  # torch intra-op threads once the worker starts (0: leave torch's setting): pose
     # estimation runs on the same cores, and a second torch thread mostly waits for it
 
@@ -36,7 +41,8 @@ class ScorerConfig:
 @dataclass
 class LiveResult:
     """One scoring of one window. `top` is best first: [{"label", "prob", "score"}]; `scores` maps every label
-    to its raw score (empty unless state is "ok"); `attention` has one value per window frame."""
+    to its raw score (empty unless the window was scored: state "ok" or "unsure"); `attention` has one value per
+    window frame."""
 
     timestamp: float  # source time of the newest frame in the window
     state: str
@@ -177,7 +183,7 @@ class LiveScorer:
                             "still" if result.motion < self.config.min_motion else "ok")
             if result.state == "ok":
                 self._score(x, label_set, result)
-        if result.state != "ok":
+        if result.state not in SCORED_STATES:
             self._smoothed = None
         result.e2e_ms = 1e3 * (time.monotonic() - window.newest_captured_at)
         return result
@@ -196,6 +202,8 @@ class LiveScorer:
         order = np.argsort(-probs)[:self.config.top_k]
         result.top = [{"label": result.labels[i], "prob": float(probs[i]), "score": float(scores[i])} for i in order]
         result.scores = {name: float(score) for name, score in zip(result.labels, scores)}
+        if result.top and result.top[0]["prob"] < self.config.unsure_below:
+            result.state = "unsure"
 
     # ---- worker thread ----
     def start(self):

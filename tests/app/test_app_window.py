@@ -12,7 +12,7 @@ from app.engine_bridge import EngineBridge
 from app.main import main
 from app.main_window import MainWindow
 from app.settings import AppSettings, load_settings, open_store
-from core.live.scorer import LiveResult
+from core.live.scorer import SCORED_STATES, LiveResult
 from core.live.sources.base import Frame
 from core.model.text import TextEncoder
 from core.readers.labels import LabelSpec
@@ -41,7 +41,7 @@ def make_window(qtbot, model_dir, waving_file, settings_file, text_cache):
     return make
 
 
-def wait_result(qtbot, window, check=lambda result: result.state == "ok", timeout=FIRST_RESULT_TIMEOUT_MS):
+def wait_result(qtbot, window, check=lambda result: result.state in SCORED_STATES, timeout=FIRST_RESULT_TIMEOUT_MS):
     """The first result for which check(result) holds."""
     seen = []
     window.bridge.sig_result.connect(lambda result, poses: seen.append(result))
@@ -123,14 +123,14 @@ def test_removing_a_label_updates_the_chart_and_the_scorer(qtbot, make_window):
     window.start_source(window.settings.source)
     wait_result(qtbot, window)
     assert window.label_editor.remove_label("kick")
-    result = wait_result(qtbot, window, lambda r: r.state == "ok" and "kick" not in r.labels, timeout=3000)
+    result = wait_result(qtbot, window, lambda r: r.state in SCORED_STATES and "kick" not in r.labels, timeout=3000)
     assert result.labels == ["wave the right hand", "clap", "sit down"]
     received = []
     window.bridge.sig_result.connect(lambda r, poses: received.append(r))
     with qtbot.waitSignal(window.bridge.sig_stopped, timeout=5000):
         window.bridge.stop()
     # The bars show the newest scored result.
-    result = next((r for r in reversed(received) if r.state == "ok"), result)
+    result = next((r for r in reversed(received) if r.state in SCORED_STATES), result)
     qtbot.wait(100)
     assert "kick" not in window.timeline.columns and "kick" not in window.timeline.shown
     assert [label for label, _ in window.bars.top] == [item["label"] for item in result.top]

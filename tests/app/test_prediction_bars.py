@@ -16,7 +16,7 @@ def result(timestamp, probs: dict, state="ok"):
     order = sorted(probs, key=probs.get, reverse=True)
     return LiveResult(timestamp=timestamp, state=state, labels=list(probs),
                       top=[{"label": k, "prob": probs[k], "score": np.log(probs[k])} for k in order]
-                      if state == "ok" else [])
+                      if state in ("ok", "unsure") else [])
 
 
 @pytest.fixture
@@ -74,3 +74,12 @@ def test_a_long_label_is_elided_with_the_full_name_as_tooltip(qtbot, bars):
     position = QPoint(20, int(0.5 * row_height))
     bars.event(QHelpEvent(QEvent.Type.ToolTip, position, bars.mapToGlobal(position)))
     assert QToolTip.text() == long
+
+
+def test_an_unsure_answer_names_its_two_best_candidates_and_fades_the_bars(qtbot):
+    bars = PredictionBars(rows=3)
+    qtbot.addWidget(bars)
+    bars.set_result(result(1.0, {"wave the right hand": 0.4, "clap": 0.35, "jump": 0.25}, state="unsure"))
+    assert bars.state == "unsure" and [label for label, _ in bars.top][:2] == ["wave the right hand", "clap"]
+    assert bars.banner_text() == "Unsure: wave the right hand or clap?"
+    assert bars._banner_height() > 0

@@ -8,6 +8,7 @@ from io_fixtures import moving_body, write_waving_skeleton
 from app.main_window import MainWindow
 from app.settings import AppSettings, open_store
 from core.clips.clip_folder import ClipEntry, ClipFolder
+from core.live.scorer import SCORED_STATES
 from core.readers.labels import LabelSpec
 from core.readers.ntu_writer import write_ntu_skeleton
 from core.skeleton.clip import Clip
@@ -45,7 +46,7 @@ def play_to_the_end(qtbot, window) -> list:
     with qtbot.waitSignal(window.bridge.sig_stopped, timeout=START_TIMEOUT_MS + 5000,
                           check_params_cb=lambda reason: reason == "ended"):
         window.start_source(window.settings.source)
-    assert any(r.state == "ok" for r in seen), "the clip was scored before it ended"
+    assert any(r.state in SCORED_STATES for r in seen), "the clip was scored before it ended"
     return seen
 
 
@@ -69,7 +70,7 @@ def test_label_edits_after_the_end_rescore_the_last_window(qtbot, window):
     assert window.label_editor.remove_label("kick") and window.label_editor.remove_label("clap")
     assert window.label_editor.add_label("touch the head")
     expected = ["wave the right hand", "sit down", "jump", "bow", "touch the head"]
-    qtbot.waitUntil(lambda: any(r.labels == expected and r.state == "ok" for r in seen), timeout=10000)
+    qtbot.waitUntil(lambda: any(r.labels == expected and r.state in SCORED_STATES for r in seen), timeout=10000)
     rescored = next(r for r in seen if r.labels == expected)
     assert rescored.timestamp == pytest.approx(ended_at), "the file's last window, scored again"
     qtbot.waitUntil(lambda: window.label_editor.score_text("touch the head") != "", timeout=3000)
@@ -84,7 +85,7 @@ def test_countdown_that_runs_out_after_the_end_records_nothing_and_says_why(qtbo
     panel = window.recording
     seen = results_of(window)
     window.start_source(window.settings.source)
-    qtbot.waitUntil(lambda: any(r.state == "ok" for r in seen), timeout=START_TIMEOUT_MS)
+    qtbot.waitUntil(lambda: any(r.state in SCORED_STATES for r in seen), timeout=START_TIMEOUT_MS)
     panel.countdown.setValue(3)  # outlasts the rest of the clip
     with qtbot.waitSignal(window.bridge.sig_stopped, timeout=5000):
         panel.start_button.click()

@@ -12,6 +12,7 @@ from core.clips.clip_folder import ClipEntry, ClipFolder
 from core.clips.window_eval import evaluate_windows, live_windows, window_end_times
 from core.commands.bench_pipeline import save_random_model
 from core.live.recognizer import Recognizer
+from core.live.scorer import SCORED_STATES
 from core.live.sources.replay import save_recording
 from core.metrics import calibration_metrics
 from core.readers.ntu_writer import write_ntu_skeleton
@@ -98,7 +99,8 @@ def test_windows_of_every_clip_are_scored_by_the_live_scorer(clip_dir, recognize
     windows = evaluate_windows(clip_dir, report, recognizer)
     assert windows.cut == EXPECTED_WINDOWS and windows.skipped == []
     assert windows.states["still"] == 2 and "still.skeleton" not in windows.files  # not scored, as live
-    assert windows.n == windows.states["ok"] == windows.cut - sum(c for s, c in windows.states.items() if s != "ok")
+    scored = sum(windows.states.get(state, 0) for state in SCORED_STATES)
+    assert windows.n == scored == windows.cut - sum(c for s, c in windows.states.items() if s not in SCORED_STATES)
     assert windows.labels == report.labels and windows.scores.shape == (windows.n, len(report.labels))
     summary = windows.to_dict()
     assert summary["windows_cut"] == EXPECTED_WINDOWS and summary["window_seconds"] == 2.0
@@ -113,7 +115,7 @@ def test_eval_clips_json_and_text_report_calibration_and_draw_the_reliability_pn
     report = evaluate_clip_folder(clip_dir, recognizer)
     assert_figures_equal(result["calibration"], report.scores, report.truth, TEMPERATURE)
     windows = result["calibration_windows"]
-    assert windows["windows_cut"] == EXPECTED_WINDOWS and windows["n"] == windows["states"]["ok"]
+    assert windows["windows_cut"] == EXPECTED_WINDOWS and windows["n"] == sum(windows["states"].get(s, 0) for s in SCORED_STATES)
     assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     assert main(["eval-clips", str(clip_dir), "--model", str(model_dir), "--device", "cpu", "--no-windows"]) == 0
     text = capsys.readouterr().out

@@ -12,7 +12,7 @@ import pytest
 from core.commands.bench_pipeline import save_random_model
 from core.live.recognizer import Recognizer
 from core.live.ring_buffer import RingBuffer
-from core.live.scorer import LiveResult, LiveScorer, ScorerConfig, softmax
+from core.live.scorer import SCORED_STATES, LiveResult, LiveScorer, ScorerConfig, softmax
 from core.skeleton.preprocess import normalize_sequence
 
 FPS = 30.0
@@ -63,7 +63,7 @@ def test_result_has_every_field_and_matches_the_model(recognizer):
     scorer = LiveScorer(recognizer, VOCABULARY[:8], ScorerConfig(top_k=3))
     window = make_window()
     result = scorer.score_window(window)
-    assert result.state == "ok"
+    assert result.state in SCORED_STATES
     assert result.labels == VOCABULARY[:8] and result.labels_version == scorer.label_set.version
     assert [item["label"] for item in result.top] == sorted(result.scores, key=result.scores.get, reverse=True)[:3]
     probs = softmax(np.array([result.scores[name] for name in result.labels]), 1.0)
@@ -85,7 +85,7 @@ def test_states_replace_guesses(recognizer):
     assert scorer.score_window(make_window(motion=0.0)).state == "still"
     empty = scorer.score_window(make_window(present=0.3))
     assert empty.state == "no person" and empty.top == [] and empty.scores == {}
-    assert scorer.score_window(make_window(present=0.8)).state == "ok"
+    assert scorer.score_window(make_window(present=0.8)).state in SCORED_STATES
     scorer.set_labels([])
     assert scorer.score_window(make_window()).state == "no labels"
 
@@ -117,7 +117,7 @@ def test_worker_delivers_through_callback_and_queue_and_survives_errors(recogniz
     scorer.submit(good, block=True)
     scorer.finish()
     assert scorer.join(timeout=30)
-    assert len(delivered) == 2 and all(r.state == "ok" for r in delivered)
+    assert len(delivered) == 2 and all(r.state in SCORED_STATES for r in delivered)
     assert len(errors) == 1 and errors[0].where == "scorer" and "NaN" in errors[0].message
     items = [results.get_nowait() for _ in range(results.qsize())]
     assert sum(isinstance(item, LiveResult) for item in items) == 2 and len(items) == 3
@@ -161,7 +161,7 @@ def test_thousand_label_edits_while_scoring(recognizer):
     assert len({result.labels_version for result in results}) >= 5, "results must span many label sets"
     for result in results:
         assert result.labels == names_of_version[result.labels_version]
-        if result.state == "ok":
+        if result.state in SCORED_STATES:
             assert list(result.scores) == result.labels
             assert {item["label"] for item in result.top} <= set(result.labels)
 
@@ -198,3 +198,26 @@ def test_starting_the_worker_applies_its_torch_thread_count(recognizer):
     finally:
         scorer.stop()
         torch.set_num_threads(before)
+
+
+def test_a_top_probability_under_the_threshold_is_unsure_with_the_candidates_filled(recognizer):
+    window = make_window()
+    sure = LiveScorer(recognizer, VOCABULARY[:8], ScorerConfig(unsure_below=0.0)).score_window(window)
+    top = sure.top[0]["prob"]
+    assert sure.state == "ok" and 1 / 8 <= top < 1
+    unsure = LiveScorer(recognizer, VOCABULARY[:8], ScorerConfig(unsure_below=top + 1e-6)).score_window(window)
+    assert unsure.state == "unsure" and unsure.top == sure.top and unsure.scores == sure.scores
+    at = LiveScorer(recognizer, VOCABULARY[:8], ScorerConfig(unsure_below=top - 1e-6)).score_window(window)
+    assert at.state == "ok"
+
+
+def test_smoothing_goes_on_through_unsure_results(recognizer):
+    scorer = LiveScorer(recognizer, VOCABULARY[:4], ScorerConfig(smoothing=0.9, unsure_below=1.0))
+    first = scorer.score_window(make_window(seed=1))
+    second = scorer.score_window(make_window(seed=2))
+    assert first.state == second.state == "unsure"
+    plain = LiveScorer(recognizer, VOCABULARY[:4], ScorerConfig(unsure_below=1.0)).score_window(make_window(seed=2))
+    before = {item["label"]: item["prob"] for item in first.top}  # top_k 5 >= 4 labels: every label is listed
+    now = {item["label"]: item["prob"] for item in plain.top}
+    for item in second.top:
+        assert item["prob"] == pytest.approx(0.9 * before[item["label"]] + 0.1 * now[item["label"]])
