@@ -4,6 +4,7 @@ import gzip
 from pathlib import Path
 
 import numpy as np
+from hypothesis import strategies as st
 
 from core.readers.kinder_gator import COLUMNS
 from core.readers.ntu_writer import write_ntu_skeleton
@@ -176,3 +177,27 @@ def cut_bytes(path, keep=0.5):
     cut = Path(path).with_name(f"cut_{Path(path).name}")
     cut.write_bytes(data[:int(len(data) * keep)])
     return cut
+
+
+MUTATIONS = ("truncate", "token", "drop_line", "repeat_line", "bytes")
+
+
+def mutate(data, original: bytes, bad_tokens, separator: bytes = b" ", kinds=MUTATIONS) -> bytes:
+    """One random corruption drawn by hypothesis `data`: a cut, a token (split on `separator`) replaced by one of
+    bad_tokens, a line dropped or repeated, or random bytes spliced in."""
+    kind = data.draw(st.sampled_from(kinds))
+    if kind == "truncate":
+        return original[:data.draw(st.integers(0, len(original) - 1))]
+    lines = original.split(b"\n")
+    row = data.draw(st.integers(0, len(lines) - 1))
+    if kind == "drop_line":
+        return b"\n".join(lines[:row] + lines[row + 1:])
+    if kind == "repeat_line":
+        return b"\n".join(lines[:row + 1] + lines[row:])
+    if kind == "token":
+        tokens = lines[row].split(separator)
+        tokens[data.draw(st.integers(0, len(tokens) - 1))] = data.draw(st.sampled_from(bad_tokens)).encode()
+        lines[row] = separator.join(tokens)
+        return b"\n".join(lines)
+    at = data.draw(st.integers(0, len(original)))
+    return original[:at] + data.draw(st.binary(min_size=1, max_size=12)) + original[at:]

@@ -7,6 +7,7 @@ import numpy as np
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from io_fixtures import mutate
 
 from core.errors import SkeletonFileError
 from core.readers.asf_amc import forward_kinematics, read_amc, read_asf
@@ -218,24 +219,8 @@ def test_presets_follow_the_class_name_table(dataset, size):
         assert not ({"left", "right"} & set(name.split())) or words, (raw, name)
 
 
-def mutate(data, original: bytes) -> bytes:
-    """One random corruption: a cut, a token replaced, a line dropped or repeated, or random bytes spliced in."""
-    kind = data.draw(st.sampled_from(["truncate", "token", "drop_line", "repeat_line", "bytes"]))
-    if kind == "truncate":
-        return original[:data.draw(st.integers(0, len(original) - 1))]
-    lines = original.split(b"\n")
-    row = data.draw(st.integers(0, len(lines) - 1))
-    if kind in ("drop_line", "repeat_line"):
-        return b"\n".join(lines[:row + (kind == "repeat_line")] + lines[row:][kind == "drop_line":])
-    if kind == "token":
-        tokens = lines[row].split(b" ")
-        tokens[data.draw(st.integers(0, len(tokens) - 1))] = data.draw(st.sampled_from(
-            ["nan", "inf", "abc", "", "1e999", "-1", "0", "1e300", "root", "upper", "begin", "end", ":root", "XYQ"]
-        )).encode()
-        lines[row] = b" ".join(tokens)
-        return b"\n".join(lines)
-    at = data.draw(st.integers(0, len(original)))
-    return original[:at] + data.draw(st.binary(min_size=1, max_size=12)) + original[at:]
+ASF_AMC_BAD_TOKENS = ["nan", "inf", "abc", "", "1e999", "-1", "0", "1e300", "root", "upper", "begin", "end", ":root",
+                      "XYQ"]
 
 
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow,
@@ -246,9 +231,9 @@ def test_mutated_files_give_finite_positions_or_a_skeleton_file_error(data, tmp_
     asf_path, amc_path = folder / "fuzz.asf", folder / "fuzz.amc"
     asf_text, amc = ASF.encode("latin-1"), amc_text().encode("latin-1")
     if data.draw(st.booleans()):
-        asf_text = mutate(data, asf_text)
+        asf_text = mutate(data, asf_text, ASF_AMC_BAD_TOKENS)
     else:
-        amc = mutate(data, amc)
+        amc = mutate(data, amc, ASF_AMC_BAD_TOKENS)
     asf_path.write_bytes(asf_text)
     amc_path.write_bytes(amc)
     try:

@@ -7,6 +7,7 @@ import numpy as np
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from io_fixtures import mutate
 
 from core.errors import SkeletonFileError
 from core.readers.bvh import end_site_positions, forward_kinematics, read_bvh
@@ -228,24 +229,8 @@ def test_a_folder_skips_bad_files_and_counts_them(tmp_path, monkeypatch):
         assert "hierarchy: no joint 'joint_root'" in reasons["dataset-2_run_normal_001.bvh"]
 
 
-def mutate(data, original: bytes) -> bytes:
-    """One random corruption: a cut, a token replaced, a line dropped or repeated, or random bytes spliced in."""
-    kind = data.draw(st.sampled_from(["truncate", "token", "drop_line", "repeat_line", "bytes"]))
-    if kind == "truncate":
-        return original[:data.draw(st.integers(0, len(original) - 1))]
-    lines = original.split(b"\n")
-    row = data.draw(st.integers(0, len(lines) - 1))
-    if kind in ("drop_line", "repeat_line"):
-        return b"\n".join(lines[:row + (kind == "repeat_line")] + lines[row:][kind == "drop_line":])
-    if kind == "token":
-        tokens = lines[row].split(b" ")
-        tokens[data.draw(st.integers(0, len(tokens) - 1))] = data.draw(st.sampled_from(
-            ["nan", "inf", "abc", "", "1e999", "-1", "0", "1e300", "2.5.1", "{", "}", "End", "\x00", "\u03a9", "1,5"]
-        )).encode()
-        lines[row] = b" ".join(tokens)
-        return b"\n".join(lines)
-    at = data.draw(st.integers(0, len(original)))
-    return original[:at] + data.draw(st.binary(min_size=1, max_size=12)) + original[at:]
+BVH_BAD_TOKENS = ["nan", "inf", "abc", "", "1e999", "-1", "0", "1e300", "2.5.1", "{", "}", "End", "\x00", "\u03a9",
+                  "1,5"]
 
 
 @pytest.fixture(scope="module")
@@ -261,7 +246,7 @@ def bvh_originals(tmp_path_factory):
 def test_mutated_files_give_a_sane_clip_or_a_skeleton_file_error(data, bvh_originals):
     folder, originals = bvh_originals
     path = folder / "dataset-2_walk_normal_002.bvh"
-    path.write_bytes(mutate(data, data.draw(st.sampled_from(originals))))
+    path.write_bytes(mutate(data, data.draw(st.sampled_from(originals)), BVH_BAD_TOKENS))
     try:
         motion = read_bvh(path)
         forward_kinematics(motion)

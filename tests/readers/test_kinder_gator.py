@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from io_fixtures import moving_body, write_kinder_gator_csv
+from io_fixtures import MUTATIONS, moving_body, mutate, write_kinder_gator_csv
 
 from core.errors import SkeletonFileError
 from core.readers.common import read_lines
@@ -163,21 +163,8 @@ def original(tmp_path_factory):
 @given(data=st.data())
 def test_mutated_files_raise_only_skeleton_file_error(data, original):
     path, content = original
-    lines = content.split(b"\n")
-    kind = data.draw(st.sampled_from(["truncate", "token", "drop_line", "repeat_line"]))
-    row = data.draw(st.integers(0, len(lines) - 1))
-    if kind == "truncate":
-        lines = [content[:data.draw(st.integers(0, len(content) - 1))]]
-    elif kind == "drop_line":
-        del lines[row]
-    elif kind == "repeat_line":
-        lines.insert(row, lines[row])
-    else:
-        values = lines[row].split(b",")
-        values[data.draw(st.integers(0, len(values) - 1))] = data.draw(st.sampled_from(BAD_TOKENS)).encode()
-        lines[row] = b",".join(values)
     mutated = path.with_name("mutated-" + path.name)
-    mutated.write_bytes(b"\n".join(lines))
+    mutated.write_bytes(mutate(data, content, BAD_TOKENS, separator=b",", kinds=MUTATIONS[:4]))
     try:
         clip = read_kinder_gator(mutated)
     except SkeletonFileError as error:

@@ -6,6 +6,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from io_fixtures import (
     moving_body,
+    mutate,
     write_gtu_text,
     write_msr_text,
     write_ntu_text,
@@ -27,27 +28,6 @@ from core.skeleton.clip import Clip
 
 BAD_TOKENS = ["nan", "NaN", "inf", "-inf", "abc", "", "1e999", "-1", "0", "3", "99", "26", "2.5.1", "0x1F",
               "\x00", "\u03a9", "1,5", "   ", "18446744073709551616"]
-
-
-def _mutate(data, original: bytes) -> bytes:
-    """One random corruption: cut, token swap, line drop or repeat, or random bytes spliced in."""
-    kind = data.draw(st.sampled_from(["truncate", "token", "drop_line", "repeat_line", "bytes"]))
-    if kind == "truncate":
-        return original[:data.draw(st.integers(0, len(original) - 1))]
-    lines = original.split(b"\n")
-    row = data.draw(st.integers(0, len(lines) - 1))
-    if kind == "drop_line":
-        return b"\n".join(lines[:row] + lines[row + 1:])
-    if kind == "repeat_line":
-        return b"\n".join(lines[:row + 1] + lines[row:])
-    if kind == "token":
-        tokens = lines[row].split(b" ")
-        column = data.draw(st.integers(0, len(tokens) - 1))
-        tokens[column] = data.draw(st.sampled_from(BAD_TOKENS)).encode()
-        lines[row] = b" ".join(tokens)
-        return b"\n".join(lines)
-    at = data.draw(st.integers(0, len(original)))
-    return original[:at] + data.draw(st.binary(min_size=1, max_size=12)) + original[at:]
 
 
 def _check(read, path, mutated: bytes):
@@ -89,7 +69,7 @@ fuzz = settings(max_examples=80, deadline=None, suppress_health_check=[HealthChe
 @given(data=st.data())
 def test_ntu_reader_only_raises_skeleton_file_error(data, ntu_originals, workdir):
     original = data.draw(st.sampled_from(ntu_originals))
-    mutated = _mutate(data, original)
+    mutated = mutate(data, original, BAD_TOKENS)
     _check(read_ntu_skeleton, workdir / "mutated.skeleton", mutated)
     _check(lambda p: read_ntu_skeleton(p, allow_truncated=True), workdir / "mutated.skeleton", mutated)
 
@@ -136,7 +116,7 @@ def text_originals(workdir):
 def test_text_readers_only_raise_skeleton_file_error(data, text_originals, workdir):
     original, read = data.draw(st.sampled_from(text_originals))
     path = workdir / "mutated.txt"
-    path.write_bytes(_mutate(data, original))
+    path.write_bytes(mutate(data, original, BAD_TOKENS))
     try:
         read(path)
     except SkeletonFileError:
@@ -148,7 +128,7 @@ def test_text_readers_only_raise_skeleton_file_error(data, text_originals, workd
 def test_utd_mat_reader_only_raises_skeleton_file_error(data, workdir):
     path = workdir / "a1_s1_t1_skeleton.mat"
     write_utd_mat(path, moving_body(3))
-    _check(read_utd_mhad, workdir / "mutated.mat", _mutate(data, path.read_bytes()))
+    _check(read_utd_mhad, workdir / "mutated.mat", mutate(data, path.read_bytes(), BAD_TOKENS))
 
 
 @pytest.mark.parametrize("content", [b"", b"\n\n", b"\x00\x01\x02", b"\xff\xfe\xfa", b"3\n", b"1\n1\n"])
