@@ -142,10 +142,12 @@ def mapped_clip(path: Path, joints: np.ndarray, present: np.ndarray, source_layo
     return clip
 
 
-def bad_file_reason(error: SkeletonFileError) -> str:
-    """What a dataset's bad-file list records for a skipped file: line, field and problem."""
+def bad_file_reason(error: SkeletonFileError, path: Path | None = None) -> str:
+    """What a dataset's bad-file list records for a skipped file: line, field and problem, and the file the
+    error is in when that is not `path` (the file read: a companion file such as a tag stream)."""
     where = f"line {error.line}: " if error.line is not None else ""
-    return f"{where}{error.field + ': ' if error.field else ''}{error.problem}"
+    other = f" (in {Path(error.path).name})" if path is not None and error.path not in (None, path) else ""
+    return f"{where}{error.field + ': ' if error.field else ''}{error.problem}{other}"
 
 
 def read_each(paths, read: Callable[[Path], Clip], bad_files: list) -> list[Clip]:
@@ -157,4 +159,22 @@ def read_each(paths, read: Callable[[Path], Clip], bad_files: list) -> list[Clip
         except SkeletonFileError as error:
             log.warning("skipping bad file: %s", error)
             bad_files.append((str(path), bad_file_reason(error)))
+    return clips
+
+
+def read_each_cut(paths, read: Callable[[Path], tuple[list[Clip], list]], bad_files: list) -> list[Clip]:
+    """read_each for files cut into several clips: read(path) -> (clips, skipped pieces as (source, reason)).
+    A bad file is skipped and recorded; skipped pieces are logged and recorded as they come."""
+    clips = []
+    for path in paths:
+        try:
+            found, skipped = read(path)
+        except SkeletonFileError as error:
+            log.warning("skipping bad file: %s", error)
+            bad_files.append((str(path), bad_file_reason(error, path)))
+            continue
+        for source, reason in skipped:
+            log.warning("skipping %s: %s", source, reason)
+        bad_files.extend(skipped)
+        clips.extend(found)
     return clips

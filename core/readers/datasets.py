@@ -9,7 +9,7 @@ from pathlib import Path
 
 from core.errors import SkeletonFileError
 from core.paths import data_root
-from core.readers.common import read_each
+from core.readers.common import read_each, read_each_cut
 from core.readers.gtu import read_gtu, read_gtu_classes
 from core.readers.kinder_gator import load_kinder_gator
 from core.readers.kinect_v1 import read_msr_action3d, read_utd_mhad, read_utkinect, read_utkinect_labels
@@ -57,20 +57,8 @@ def _load_msr_action3d(folder: Path, bad_files: list) -> tuple[list[Clip], list[
 def _load_utkinect(folder: Path, bad_files: list) -> tuple[list[Clip], list[str]]:
     names = _lines(folder / "classes.txt")
     segments = read_utkinect_labels(folder / "actionLabel.txt")
-    clips = []
-    for sequence, sequence_segments in segments.items():
-        path = folder / f"joints_{sequence}.txt"
-        try:
-            found, skipped = read_utkinect(path, sequence_segments, names)
-        except SkeletonFileError as error:
-            log.warning("skipping bad file: %s", error)
-            bad_files.append((str(path), error.problem))
-            continue
-        for source, reason in skipped:
-            log.warning("skipping %s: %s", source, reason)
-        bad_files.extend(skipped)
-        clips.extend(found)
-    return clips, names
+    by_file = {folder / f"joints_{sequence}.txt": cut for sequence, cut in segments.items()}
+    return read_each_cut(by_file, lambda path: read_utkinect(path, by_file[path], names), bad_files), names
 
 
 def _load_gtu(folder: Path, bad_files: list) -> tuple[list[Clip], list[str]]:

@@ -17,7 +17,7 @@ import numpy as np
 
 from core.errors import SkeletonFileError
 from core.paths import ASSETS_DIR
-from core.readers.common import bad_file_reason, read_lines
+from core.readers.common import read_each_cut, read_lines
 from core.readers.label_presets import read_label_file
 from core.skeleton.clip import Clip
 from core.skeleton.joint_maps import to_ntu25
@@ -187,17 +187,5 @@ def load_msrc12(folder: Path, bad_files: list) -> tuple[list[Clip], list[str]]:
     a warning and appended to bad_files as (path, reason), skipped repetitions as (path#repetition, reason)."""
     names = msrc12_class_names()
     files = sorted(p for p in folder.iterdir() if p.is_file() and p.name.lower().endswith((".csv", ".csv.gz")))
-    clips = []
-    for path in files:
-        try:
-            found, skipped = read_msrc12(path, names=names)
-        except SkeletonFileError as error:
-            log.warning("skipping bad file: %s", error)
-            reason = bad_file_reason(error)
-            bad_files.append((str(path), reason + (f" (in {error.path.name})" if error.path not in (None, path) else "")))
-            continue
-        for source, reason in skipped:
-            log.warning("skipping %s: %s", source, reason)
-        bad_files.extend(skipped)
-        clips.extend(found)
+    clips = read_each_cut(files, lambda path: read_msrc12(path, names=names), bad_files)
     return clips, names
