@@ -38,7 +38,7 @@ def _sizes(text: str) -> list[int]:
 
 def run(args) -> int:
     # pulls in torch: imported on use so `smie --help` stays fast
-    from core.model.checkpoint import METADATA_FILE, CheckpointError, load_model, read_metadata
+    from core.model.checkpoint import METADATA_FILE, CheckpointError, load_model, read_metadata, update_metrics
     from core.training.calibration import fit_unseen_temperatures
     from core.training.experiment import load_pooled
     from core.training.train_head import extract_features, score
@@ -71,18 +71,13 @@ def run(args) -> int:
     summary = {"temperatures": fitted.temperatures, "before": fitted.before, "after": fitted.after,
                "fitted_on": {"model": str(args.source), "pseudo_unseen_classes": list(unseen_names),
                              "clips": int(len(unseen.x)), "seen_temperature": old, "seed": args.seed}}
-    metadata_path = Path(args.model) / METADATA_FILE
-    stored = json.loads(metadata_path.read_text(encoding="utf-8"))
-    stored["metrics"]["unseen_temperature"] = {str(size): t for size, t in fitted.temperatures.items()}
-    stored["metrics"]["unseen_calibration"] = summary["fitted_on"]
-    partial = metadata_path.with_suffix(".partial")
-    partial.write_text(json.dumps(stored, indent=2) + "\n", encoding="utf-8")
-    partial.replace(metadata_path)
+    update_metrics(args.model, {"unseen_temperature": {str(size): t for size, t in fitted.temperatures.items()},
+                                "unseen_calibration": summary["fitted_on"]})
     if args.json:
         print(json.dumps(summary, default=float))
         return 0
     print(f"{len(unseen.x)} clips of {len(unseen_names)} classes {args.source} never trained on; "
-          f"stored in {metadata_path}")
+          f"stored in {Path(args.model) / METADATA_FILE}")
     for size in sizes:
         before, after = fitted.before[size], fitted.after[size]
         print(f"  {size:3d} labels: temperature {fitted.temperatures[size]:.3f} (was {old:.3f})  "

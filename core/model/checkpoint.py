@@ -106,10 +106,23 @@ def save_model(model_dir, encoder, head, metadata: ModelMetadata) -> Path:
     # safetensors refuses shared or strided storage; detached contiguous CPU copies are always accepted.
     tensors = {name: tensor.detach().cpu().contiguous().clone() for name, tensor in tensors.items()}
     _atomic_write(model_dir / WEIGHTS_FILE, lambda temp: save_file(tensors, temp, metadata={"format": "pt"}))
-    text = json.dumps(dataclasses.asdict(metadata), indent=2, sort_keys=True, ensure_ascii=False)
-    _atomic_write(model_dir / METADATA_FILE, lambda temp: Path(temp).write_text(text + "\n", encoding="utf-8"))
+    _write_metadata(model_dir, metadata)
     log.info("saved %s model (%d tensors) to %s", metadata.head_kind, len(tensors), model_dir)
     return model_dir
+
+
+def _write_metadata(model_dir: Path, metadata: ModelMetadata) -> None:
+    text = json.dumps(dataclasses.asdict(metadata), indent=2, sort_keys=True, ensure_ascii=False)
+    _atomic_write(model_dir / METADATA_FILE, lambda temp: Path(temp).write_text(text + "\n", encoding="utf-8"))
+
+
+def update_metrics(model_dir, updates: dict) -> ModelMetadata:
+    """Add or replace entries of a saved model's metrics (e.g. a temperature fitted later); the weights stay."""
+    model_dir = Path(model_dir)
+    metadata = read_metadata(model_dir)
+    metadata = dataclasses.replace(metadata, metrics={**metadata.metrics, **updates})
+    _write_metadata(model_dir, metadata)
+    return metadata
 
 
 def read_metadata(model_dir) -> ModelMetadata:
