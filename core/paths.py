@@ -1,6 +1,7 @@
-"""Where the project finds its data, assets, models and caches."""
+"""Where the project finds its data, assets, models and caches, and how it replaces a file whole."""
 
 import os
+import tempfile
 from pathlib import Path
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -23,3 +24,16 @@ def cache_dir() -> Path:
     root = Path(override).expanduser() if override else Path.home() / ".cache" / "smie-live"
     root.mkdir(parents=True, exist_ok=True)
     return root
+
+
+def atomic_write(path: Path, write) -> None:
+    """Write through a temporary file in the same folder, then rename: a crash never leaves half a file.
+    write(temporary_path) writes the content."""
+    path = Path(path)
+    handle, temp_name = tempfile.mkstemp(dir=path.parent, prefix=path.name, suffix=".tmp")
+    os.close(handle)
+    try:
+        write(temp_name)
+        os.replace(temp_name, path)
+    finally:
+        Path(temp_name).unlink(missing_ok=True)

@@ -5,11 +5,10 @@ import dataclasses
 import hashlib
 import json
 import logging
-import os
 from pathlib import Path
 
 from core.benchmark.zsl_runs import BenchConfig
-from core.paths import PROJECT_ROOT
+from core.paths import PROJECT_ROOT, atomic_write
 
 log = logging.getLogger(__name__)
 
@@ -57,9 +56,8 @@ class ResultStore:
         path = self.path(target, split, seed, method)
         path.parent.mkdir(parents=True, exist_ok=True)
         record = {"metrics": metrics, **details, "settings": dataclasses.asdict(self.config)}
-        partial = path.with_suffix(".partial")
-        partial.write_text(json.dumps(record, indent=1, sort_keys=True, default=str) + "\n", encoding="utf-8")
-        os.replace(partial, path)
+        text = json.dumps(record, indent=1, sort_keys=True, default=str) + "\n"
+        atomic_write(path, lambda temporary: Path(temporary).write_text(text, encoding="utf-8"))
         return path
 
 

@@ -3,8 +3,6 @@
 import dataclasses
 import json
 import logging
-import os
-import tempfile
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
@@ -16,6 +14,7 @@ from core.model.baselines import DeViSE, DeViSEConfig, RelationNet, RelationNetC
 from core.model.smie import SMIEConfig, SMIEHead
 from core.model.stgcn import STGCN, STGCNConfig
 from core.model.text import canonical_model_name
+from core.paths import atomic_write
 
 log = logging.getLogger(__name__)
 
@@ -69,17 +68,6 @@ def _head_kind(head) -> str:
     raise CheckpointError(f"cannot save a head of type {type(head).__name__}; known: {sorted(head_classes())}")
 
 
-def _atomic_write(path: Path, write) -> None:
-    """Write through a temporary file in the same folder, then rename: a crash never leaves half a file."""
-    handle, temp_name = tempfile.mkstemp(dir=path.parent, prefix=path.name, suffix=".tmp")
-    os.close(handle)
-    try:
-        write(temp_name)
-        os.replace(temp_name, path)
-    finally:
-        Path(temp_name).unlink(missing_ok=True)
-
-
 def _check_consistent(metadata: ModelMetadata, source: str) -> None:
     """The top-level layout and text_dim must agree with the encoder and head configs they describe."""
     if metadata.encoder_config.get("layout", metadata.layout) != metadata.layout:
@@ -105,7 +93,7 @@ def save_model(model_dir, encoder, head, metadata: ModelMetadata) -> Path:
     tensors.update({f"head.{name}": tensor for name, tensor in head.state_dict().items()})
     # safetensors refuses shared or strided storage; detached contiguous CPU copies are always accepted.
     tensors = {name: tensor.detach().cpu().contiguous().clone() for name, tensor in tensors.items()}
-    _atomic_write(model_dir / WEIGHTS_FILE, lambda temp: save_file(tensors, temp, metadata={"format": "pt"}))
+    atomic_write(model_dir / WEIGHTS_FILE, lambda temp: save_file(tensors, temp, metadata={"format": "pt"}))
     _write_metadata(model_dir, metadata)
     log.info("saved %s model (%d tensors) to %s", metadata.head_kind, len(tensors), model_dir)
     return model_dir
@@ -113,7 +101,7 @@ def save_model(model_dir, encoder, head, metadata: ModelMetadata) -> Path:
 
 def _write_metadata(model_dir: Path, metadata: ModelMetadata) -> None:
     text = json.dumps(dataclasses.asdict(metadata), indent=2, sort_keys=True, ensure_ascii=False)
-    _atomic_write(model_dir / METADATA_FILE, lambda temp: Path(temp).write_text(text + "\n", encoding="utf-8"))
+    atomic_write(model_dir / METADATA_FILE, lambda temp: Path(temp).write_text(text + "\n", encoding="utf-8"))
 
 
 def update_metrics(model_dir, updates: dict) -> ModelMetadata:

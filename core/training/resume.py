@@ -3,12 +3,13 @@
 import hashlib
 import json
 import logging
-import os
 from dataclasses import asdict, dataclass, fields
 from pathlib import Path
 
 import numpy as np
 import torch
+
+from core.paths import atomic_write
 
 log = logging.getLogger(__name__)
 
@@ -52,9 +53,8 @@ def save_state(folder: Path, state: TrainingState) -> Path:
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
     path = folder / STATE_FILE
-    partial = path.with_suffix(".partial")
-    torch.save({f.name: getattr(state, f.name) for f in fields(TrainingState)}, partial)
-    os.replace(partial, path)
+    atomic_write(path, lambda temporary: torch.save({f.name: getattr(state, f.name) for f in fields(TrainingState)},
+                                                    temporary))
     return path
 
 
