@@ -201,3 +201,38 @@ def mutate(data, original: bytes, bad_tokens, separator: bytes = b" ", kinds=MUT
         return b"\n".join(lines)
     at = data.draw(st.integers(0, len(original)))
     return original[:at] + data.draw(st.binary(min_size=1, max_size=12)) + original[at:]
+
+
+# A standing person at the origin, facing the sensor (Kinect axes: X to the sensor's left, so the right shoulder has larger X).
+STANDING_AT_ORIGIN = {
+    "SpineBase": (0, 0, 0), "SpineMid": (0, 0.25, 0), "SpineShoulder": (0, 0.5, 0), "Neck": (0, 0.58, 0),
+    "Head": (0, 0.7, 0), "ShoulderLeft": (-0.18, 0.48, 0), "ElbowLeft": (-0.22, 0.2, 0),
+    "WristLeft": (-0.24, -0.05, 0), "HandLeft": (-0.25, -0.12, 0), "HandTipLeft": (-0.26, -0.2, 0),
+    "ThumbLeft": (-0.22, -0.12, -0.03), "ShoulderRight": (0.18, 0.48, 0), "ElbowRight": (0.22, 0.2, 0),
+    "WristRight": (0.24, -0.05, 0), "HandRight": (0.25, -0.12, 0), "HandTipRight": (0.26, -0.2, 0),
+    "ThumbRight": (0.22, -0.12, -0.03), "HipLeft": (-0.1, -0.05, 0), "KneeLeft": (-0.1, -0.5, 0),
+    "AnkleLeft": (-0.1, -0.9, 0), "FootLeft": (-0.1, -0.95, -0.1), "HipRight": (0.1, -0.05, 0),
+    "KneeRight": (0.1, -0.5, 0), "AnkleRight": (0.1, -0.9, 0), "FootRight": (0.1, -0.95, -0.1),
+}
+BASE_POSE = np.array([STANDING_AT_ORIGIN[name] for name in NTU25.joint_names], dtype=np.float32)  # (25, 3)
+
+
+def rotate_y(points: np.ndarray, angle) -> np.ndarray:
+    """Rotate (..., 3) points about the vertical axis; `angle` broadcasts against points[..., 0]."""
+    cos, sin = np.cos(angle), np.sin(angle)
+    out = points.copy()
+    out[..., 0] = cos * points[..., 0] + sin * points[..., 2]
+    out[..., 2] = cos * points[..., 2] - sin * points[..., 0]
+    return out
+
+
+def moving_person(num_frames=64, seed=0, turn=0.6, offset=(0.3, 0.9, 2.8)) -> np.ndarray:
+    """(T, 25, 3) a person who waves the right arm, sways and turns slowly, in front of the sensor."""
+    rng = np.random.default_rng(seed)
+    t = np.linspace(0, 1, num_frames)[:, None]
+    frames = np.repeat(BASE_POSE[None], num_frames, axis=0)
+    for name in ("WristRight", "HandRight", "HandTipRight", "ThumbRight"):
+        frames[:, NTU25.index[name], 1] += 0.5 * np.sin(2 * np.pi * t[:, 0])
+    frames += 0.005 * rng.standard_normal(frames.shape).astype(np.float32)
+    frames = rotate_y(frames, turn * t - 0.3)
+    return (frames + np.asarray(offset, np.float32) + 0.1 * t[:, :, None]).astype(np.float32)

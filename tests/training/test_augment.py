@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 import torch
-from test_preprocess import moving_person
+from io_fixtures import moving_person
 
 from core.cli import main
 from core.skeleton.layouts import NTU25
