@@ -1,20 +1,29 @@
 """Few-shot episodes over a scored clip folder: per seeded draw, K clips of each class become examples and the
-other clips are scored by the nearest class mean of the examples' features, beside zero-shot by name on the same
-clips and candidates."""
+other clips are scored as the live app scores a label with examples (text and examples fused, the examples'
+windows as prototypes), beside the plain nearest class mean of the same features and zero-shot by name, on the
+same clips and candidates."""
 
+import logging
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import numpy as np
 
+from core.live.example_features import ExampleClip, example_windows
 from core.metrics import topk_accuracy
+from core.model.example_term import ExampleBank, FusionWeights, example_term
+
+log = logging.getLogger(__name__)
 
 
 @dataclass
 class FewShotReport:
-    """Top-1 per draw of examples alone (nearest class mean, cosine) and of text alone, on the same clips."""
+    """Top-1 per draw of text and examples fused (the live scoring), of examples alone (nearest class mean of
+    the clips' features, cosine) and of text alone, on the same clips."""
 
     shots: int
     draws: int
+    fused_top1: list[float] = field(default_factory=list)
     examples_top1: list[float] = field(default_factory=list)
     text_top1: list[float] = field(default_factory=list)
     left_out: dict[str, int] = field(default_factory=dict)  # class -> draws it sat out (K clips or fewer)
@@ -25,8 +34,9 @@ class FewShotReport:
             return {"top1": float(np.mean(values)) if values else None,
                     "top1_std": float(np.std(values)) if values else None}
 
-        return {"shots": self.shots, "draws": self.draws, **summary(self.examples_top1),
-                "text": summary(self.text_top1), "left_out": self.left_out,
+        return {"shots": self.shots, "draws": self.draws, **summary(self.fused_top1),
+                "nearest_class_mean": summary(self.examples_top1), "text": summary(self.text_top1),
+                "left_out": self.left_out,
                 "scored_per_draw": int(np.mean(self.scored)) if self.scored else 0}
 
 
@@ -40,21 +50,39 @@ def nearest_class_mean(features: np.ndarray, example_features: list[np.ndarray])
     return _unit_rows(features) @ means.T
 
 
+def clip_window_features(folder: str | Path, files: list[str], recognizer, load_sequence) -> list[np.ndarray]:
+    """Per clip, the (W, F) features of its windows as an example of it would have them (live windows plus the
+    whole clip). load_sequence(path) -> (joints, valid, timestamps, fps)."""
+    out = []
+    for number, file in enumerate(files, start=1):
+        joints, valid, timestamps, _ = load_sequence(Path(folder) / file)
+        windows = example_windows(ExampleClip(file, "", joints, valid, timestamps), recognizer.preprocess_config,
+                                  recognizer.example_window_seconds)
+        out.append(recognizer.encode(windows).float().cpu().numpy())
+        log.info("example windows of clip %d/%d: %s (%d)", number, len(files), file, len(windows))
+    return out
+
+
 def few_shot_episodes(features: np.ndarray, truth: np.ndarray, labels: list[str], text_scores: np.ndarray,
-                      shots: int, draws: int = 10, seed: int = 0) -> FewShotReport:
-    """features (N, F) and text_scores (N, L) of N clips whose true label index is truth (N,) among labels (L).
+                      shots: int, draws: int = 10, seed: int = 0, window_features: list[np.ndarray] | None = None,
+                      fusion: FusionWeights = FusionWeights(), temperature: float = 1.0) -> FewShotReport:
+    """features (N, F) and text_scores (N, L) of N clips whose true label index is truth (N,) among labels (L);
+    window_features: per clip, its example windows' features (clip_window_features; default: the clip's own
+    features as its one window); fusion and temperature: the model's (Recognizer.fusion, the live temperature).
 
     Per draw: a class with more than `shots` clips gives `shots` random ones as examples and its other clips are
     queries; a class with no more is left out of that draw, as a candidate too. Queries are scored against the
-    draw's candidates by nearest class mean and, for comparison, by their text scores."""
+    draw's candidates by text and examples fused, by nearest class mean and by their text scores."""
     if shots < 1:
         raise ValueError(f"shots must be at least 1, got {shots}")
     if draws < 1:
         raise ValueError(f"draws must be at least 1, got {draws}")
     rng = np.random.default_rng(seed)
     report = FewShotReport(shots, draws)
+    if window_features is None:
+        window_features = [row[None] for row in features]
     for _ in range(draws):
-        candidates, examples, query_rows, query_truth = [], [], [], []
+        candidates, examples, example_rows, query_rows, query_truth = [], [], [], [], []
         for label in range(len(labels)):
             rows = np.flatnonzero(truth == label)
             if len(rows) <= shots:
@@ -63,13 +91,18 @@ def few_shot_episodes(features: np.ndarray, truth: np.ndarray, labels: list[str]
                 continue
             chosen = rng.permutation(rows)
             examples.append(features[chosen[:shots]])
+            example_rows.append(chosen[:shots])
             query_rows.extend(chosen[shots:])
             query_truth.extend([len(candidates)] * (len(rows) - shots))
             candidates.append(label)
         if len(candidates) < 2:
             continue  # one candidate left: every answer would be right
         query_rows, query_truth = np.asarray(query_rows), np.asarray(query_truth)
+        text = text_scores[query_rows][:, candidates]
+        bank = ExampleBank.from_examples([[window_features[row] for row in rows] for rows in example_rows])
+        term = example_term(bank.similarity(features[query_rows]), bank.num_examples, fusion)
+        report.fused_top1.append(topk_accuracy(text / temperature + term, query_truth))
         report.examples_top1.append(topk_accuracy(nearest_class_mean(features[query_rows], examples), query_truth))
-        report.text_top1.append(topk_accuracy(text_scores[query_rows][:, candidates], query_truth))
+        report.text_top1.append(topk_accuracy(text, query_truth))
         report.scored.append(len(query_rows))
     return report

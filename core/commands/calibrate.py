@@ -1,5 +1,6 @@
-"""`smie calibrate`: fit a model's softmax temperature for unseen labels on the pseudo-unseen classes of a second
-model trained without them, and store it in the model."""
+"""`smie calibrate`: fit a model's softmax temperature for unseen labels, and the weight of recorded examples
+against a label's text, on the pseudo-unseen classes of a second model trained without them; store both in the
+model."""
 
 import json
 import sys
@@ -12,10 +13,12 @@ from core.training.class_text import label_text
 
 def add_parser(subparsers) -> None:
     parser = subparsers.add_parser(
-        "calibrate", help="fit the temperature for unseen labels on a second model's held-out classes",
+        "calibrate", help="fit the temperature for unseen labels and the weight of examples on a second model's held-out classes",
         description="Score the classes a second model was trained without (smie pretrain --holdout, then smie "
                     "train) against label lists of several sizes, fit one softmax temperature per size, and store "
-                    "it in --model's model.json, which the app, smie run and the evaluations then use.")
+                    "it in --model's model.json, which the app, smie run and the evaluations then use. Few-shot "
+                    "episodes of the same classes (some labels with 1-5 examples, the others by name) fit how much "
+                    "a label's examples count against its text; stored there too.")
     parser.add_argument("--model", type=Path, required=True, help="the model folder to store the temperature in")
     parser.add_argument("--from", dest="source", type=Path, required=True,
                         help="a model trained with the same recipe but with classes held out (its unseen classes)")
@@ -38,9 +41,12 @@ def _sizes(text: str) -> list[int]:
 
 def run(args) -> int:
     # pulls in torch: imported on use so `smie --help` stays fast
+    from core.metrics import model_temperature
     from core.model.checkpoint import METADATA_FILE, CheckpointError, load_model, read_metadata, update_metrics
+    from core.model.example_term import METRICS_KEY as EXAMPLE_FUSION_KEY
     from core.training.calibration import fit_unseen_temperatures
     from core.training.experiment import load_pooled
+    from core.training.fusion_fit import draw_episodes, fit_fusion
     from core.training.train_head import extract_features, score
 
     try:
@@ -64,15 +70,26 @@ def run(args) -> int:
     arrays = load_pooled(meta.metrics["datasets"])
     unseen = arrays.restrict_classes(unseen_names)
     text = label_text(TextEncoder(meta.text_model), names, meta.text_use_descriptions, tuple(meta.text_templates))
-    scores = score(source.head, extract_features(source.encoder, unseen.x), text)
+    features = extract_features(source.encoder, unseen.x)
+    scores = score(source.head, features, text)
     truth = unseen.labels + len(meta.seen_classes)
     old = float(target.metrics.get("temperature", 1.0))
     fitted = fit_unseen_temperatures(scores, truth, len(names), old, sizes, args.seed)
     summary = {"temperatures": fitted.temperatures, "before": fitted.before, "after": fitted.after,
                "fitted_on": {"model": str(args.source), "pseudo_unseen_classes": list(unseen_names),
                              "clips": int(len(unseen.x)), "seen_temperature": old, "seed": args.seed}}
-    update_metrics(args.model, {"unseen_temperature": {str(size): t for size, t in fitted.temperatures.items()},
-                                "unseen_calibration": summary["fitted_on"]})
+    unseen_temperature = {str(size): t for size, t in fitted.temperatures.items()}
+    metrics = {"unseen_temperature": unseen_temperature, "unseen_calibration": summary["fitted_on"]}
+    try:
+        fusion = fit_fusion(draw_episodes(features, scores[:, len(meta.seen_classes):], unseen.labels,
+                                          lambda size: model_temperature(metrics, size), seed=args.seed))
+    except ValueError as error:  # too few held-out clips: the model keeps the weights it has
+        fusion, summary["example_fusion"] = None, {"not_fitted": str(error)}
+    else:
+        summary["example_fusion"] = metrics[EXAMPLE_FUSION_KEY] = {
+            **fusion.weights.to_dict(), "nll": fusion.nll, "top1": fusion.top1, "episodes": fusion.episodes,
+            "queries": fusion.rows}
+    update_metrics(args.model, metrics)
     if args.json:
         print(json.dumps(summary, default=float))
         return 0
@@ -82,4 +99,14 @@ def run(args) -> int:
         before, after = fitted.before[size], fitted.after[size]
         print(f"  {size:3d} labels: temperature {fitted.temperatures[size]:.3f} (was {old:.3f})  "
               f"ECE {before['ece']:.3f} -> {after['ece']:.3f}  NLL {before['nll']:.2f} -> {after['nll']:.2f}")
+    if fusion is None:
+        print(f"weight of examples not fitted: {summary['example_fusion']['not_fitted']}")
+        return 0
+    weights = fusion.weights
+    print(f"examples against text ({fusion.episodes} few-shot episodes, {fusion.rows} queries): scale "
+          f"{weights.scale:g}, offset {weights.offset:g}, half weight at {weights.half_weight_at:g} examples; "
+          f"NLL {fusion.nll['text']:.2f} -> {fusion.nll['fused']:.2f}")
+    for shots, top1 in sorted(fusion.top1.items()):
+        print(f"  true label with {shots} example(s): top-1 {100 * top1['text']:.1f} % by name -> "
+              f"{100 * top1['fused']:.1f} % with examples ({top1['queries']} queries)")
     return 0

@@ -9,16 +9,19 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from core.live.example_features import ExampleClip, ExampleFeatureCache
 from core.metrics import model_temperature
 from core.model.checkpoint import CheckpointError, load_model
+from core.model.example_term import ExampleBank, FusionWeights, example_term, fuse_parts
 from core.model.stgcn_fused import fuse_for_inference
 from core.model.text import TextEncoder, embed_labels
 from core.paths import DEFAULT_MODEL_DIR
-from core.readers.labels import LabelSpec, merge_duplicate_labels
+from core.readers.labels import LabelSpec, label_key, merge_duplicate_labels
 from core.skeleton.preprocess import PreprocessConfig, normalize_sequence
 
 log = logging.getLogger(__name__)
 
+EXAMPLE_WINDOW_SECONDS = 2.0  # the live window (ScorerConfig.window_seconds) examples are cut to
 ENCODE_BATCH = 256  # windows per encoder call in classify_sequences; bounds memory on long lists
 
 
@@ -30,6 +33,14 @@ class LabelSet:
     embeddings: np.ndarray  # (L, D) float32 unit-norm text embeddings, read-only
     prepared: object  # the head's per-label precomputation (head.prepare_labels), on the model's device
     version: int  # increases with every set made by the same Recognizer
+    examples: ExampleBank | None = None  # features of the labels' recorded examples (None: no label has any)
+    example_problems: tuple[str, ...] = ()  # examples that could not be used, each with the reason
+
+    def example_counts(self) -> dict[str, int]:
+        """Label name -> examples in use (labels with none left out)."""
+        if self.examples is None:
+            return {}
+        return {name: int(n) for name, n in zip(self.names, self.examples.num_examples) if n}
 
 
 def pick_device() -> str:
@@ -52,6 +63,9 @@ class Recognizer:
         # softmax temperature fitted on the training classes by `smie train`; 1.0 for older models
         self.temperature = float(metadata.metrics.get("temperature", 1.0))
         self.text_encoder = TextEncoder(metadata.text_model)
+        self.fusion = FusionWeights.from_metrics(metadata.metrics)
+        self.example_window_seconds = EXAMPLE_WINDOW_SECONDS
+        self._example_cache = ExampleFeatureCache()
         self.label_set: LabelSet | None = None  # the newest set made by set_labels
         self._versions = itertools.count(1)
         self._label_lock = threading.Lock()
@@ -75,8 +89,10 @@ class Recognizer:
         classes a second model never saw, where the model has it, else the seen-class one (core.metrics)."""
         return model_temperature(self.metadata.metrics, num_labels)
 
-    def set_labels(self, labels: list[LabelSpec]) -> LabelSet:
-        """Embed the labels (duplicates merged, text cache used) and prepare the head for them once."""
+    def set_labels(self, labels: list[LabelSpec], examples: list[ExampleClip] = ()) -> LabelSet:
+        """Embed the labels (duplicates merged, text cache used) and prepare the head for them once. `examples`
+        attach to the label of the same name (case and spacing ignored); the others are not used. An example
+        that cannot be used is named in the set's example_problems and skipped."""
         labels = merge_duplicate_labels([label if isinstance(label, LabelSpec) else LabelSpec(str(label))
                                          for label in labels])
         with self._label_lock:
@@ -85,9 +101,29 @@ class Recognizer:
             embeddings.setflags(write=False)
             with torch.inference_mode():
                 prepared = self.head.prepare_labels(torch.from_numpy(embeddings.copy()).to(self.device))
-            label_set = LabelSet(tuple(label.name for label in labels), embeddings, prepared, next(self._versions))
+            names = tuple(label.name for label in labels)
+            bank, problems = self._example_bank(names, examples)
+            label_set = LabelSet(names, embeddings, prepared, next(self._versions), bank, tuple(problems))
             self.label_set = label_set
         return label_set
+
+    def _example_bank(self, names, examples) -> tuple[ExampleBank | None, list[str]]:
+        index = {label_key(name): i for i, name in enumerate(names)}
+        per_label, problems = [[] for _ in names], []
+        for example in examples:
+            if label_key(example.label) not in index:
+                continue
+            try:
+                features = self._example_cache.features(example, lambda x: self.encode(x).float().cpu().numpy(),
+                                                        self.preprocess_config, self.example_window_seconds)
+            except ValueError as error:
+                problems.append(str(error))
+                continue
+            per_label[index[label_key(example.label)]].append(features)
+        for problem in problems:
+            log.warning("example not used: %s", problem)
+        bank = ExampleBank.from_examples(per_label)
+        return (bank if bank.any else None), problems
 
     def encode(self, windows) -> "torch.Tensor":
         """(N, 3, T, V, M) normalised windows (numpy or torch) -> (N, feature_dim) features on the device."""
@@ -97,13 +133,25 @@ class Recognizer:
             return self.fast_encoder.forward_features(x)
 
     def score(self, features, label_set: LabelSet) -> np.ndarray:
-        """(N, feature_dim) features x L labels -> (N, L) float32 scores (higher = more likely)."""
+        """(N, feature_dim) features x L labels -> (N, L) float32 scores (higher = more likely): the text score,
+        plus the example term for labels with examples (core.model.example_term)."""
+        text, term = self.score_parts(features, label_set)
+        if term is None:
+            return text
+        return fuse_parts(text, term, self.temperature_for(len(label_set.names))).astype(np.float32)
+
+    def score_parts(self, features, label_set: LabelSet) -> tuple[np.ndarray, np.ndarray | None]:
+        """(N, L) text scores and (N, L) example logits (None when no label has examples)."""
         with torch.inference_mode():
             features = torch.as_tensor(features, dtype=torch.float32).to(self.device)
             if not label_set.names:
-                return np.zeros((features.shape[0], 0), dtype=np.float32)
-            scores = self.head.score_prepared(features, label_set.prepared)
-        return scores.float().cpu().numpy()
+                return np.zeros((features.shape[0], 0), dtype=np.float32), None
+            text = self.head.score_prepared(features, label_set.prepared).float().cpu().numpy()
+        if label_set.examples is None:
+            return text, None
+        bank = label_set.examples
+        similarity = bank.similarity(features.float().cpu().numpy())
+        return text, example_term(similarity, bank.num_examples, self.fusion)
 
     def classify_sequences(self, sequences, label_set: LabelSet | None = None) -> np.ndarray:
         """Raw sequences [(joints (T, M, 25, 3), valid (T, M, 25)), ...] -> (N, L) scores against `label_set`

@@ -10,6 +10,7 @@ from dataclasses import asdict, dataclass, field
 import numpy as np
 
 from core.live.ring_buffer import Window
+from core.model.example_term import evidence
 from core.readers.labels import LabelSpec
 from core.skeleton.motion import keyframes, motion_attention
 from core.skeleton.preprocess import PreprocessConfig, normalize_sequence
@@ -40,9 +41,10 @@ class ScorerConfig:
 
 @dataclass
 class LiveResult:
-    """One scoring of one window. `top` is best first: [{"label", "prob", "score"}]; `scores` maps every label
-    to its raw score (empty unless the window was scored: state "ok" or "unsure"); `attention` has one value per
-    window frame."""
+    """One scoring of one window. `top` is best first: [{"label", "prob", "score", "evidence"}], evidence saying
+    what decided that label: "text" (its name), "examples" (its recorded examples) or "both"; `scores` maps every
+    label to its raw score (empty unless the window was scored: state "ok" or "unsure"); `attention` has one
+    value per window frame."""
 
     timestamp: float  # source time of the newest frame in the window
     state: str
@@ -53,6 +55,7 @@ class LiveResult:
     coverage: float = 0.0
     longest_gap: float = 0.0  # seconds without a body in the window
     motion: float = 0.0  # metres, see ScorerConfig.min_motion
+    bodies: int = 0  # body slots holding a person in at least half of the window's frames (0, 1 or 2)
     labels: list[str] = field(default_factory=list)
     labels_version: int = -1
     preprocess_ms: float = 0.0
@@ -118,6 +121,7 @@ class LiveScorer:
         self.skipped_windows = 0  # windows replaced before the worker took them (it could not keep up)
         self._label_lock = threading.Lock()  # serialises embedding so versions are swapped in order
         self._label_set = None
+        self._examples: list = []  # the ExampleClips given last
         self._smoothed: np.ndarray | None = None
         self._smoothed_version = None
         self._cond = threading.Condition()
@@ -135,17 +139,21 @@ class LiveScorer:
     def label_set(self):
         return self._label_set
 
-    def set_labels(self, labels):
-        """Embed `labels` (names or LabelSpecs) here, then make them the set every later result uses."""
+    def set_labels(self, labels, examples=None):
+        """Embed `labels` (names or LabelSpecs) here, then make them the set every later result uses.
+        examples: core.live.example_features.ExampleClip list for those labels (None: keep the ones given
+        last); their features are computed here too, so labels and examples change together."""
         specs = to_label_specs(labels)
         with self._label_lock:
-            label_set = self.recognizer.set_labels(specs)
+            if examples is not None:
+                self._examples = list(examples)
+            label_set = self.recognizer.set_labels(specs, self._examples)
             self._label_set = label_set  # one reference assignment: atomic for the scoring thread
         return label_set
 
-    def request_labels(self, labels):
+    def request_labels(self, labels, examples=None):
         """Like set_labels() but returns at once; a background thread embeds, and only the newest request counts."""
-        self._label_request = list(labels)
+        self._label_request = (list(labels), None if examples is None else list(examples))
         self._label_event.set()
         if self._labeler is None or not self._labeler.is_alive():
             self._labeler = threading.Thread(target=self._run_labeler, name="smie-labels", daemon=True)
@@ -156,11 +164,11 @@ class LiveScorer:
             if not self._label_event.wait(0.1):
                 continue
             self._label_event.clear()
-            labels, self._label_request = self._label_request, None
-            if labels is None:
+            request, self._label_request = self._label_request, None
+            if request is None:
                 continue
             try:
-                self.set_labels(labels)
+                self.set_labels(*request)
             except Exception as error:  # a bad label must not kill the thread; the old set stays in use
                 self._report(ErrorEvent("labels", f"labels not changed: {error}"))
 
@@ -170,7 +178,8 @@ class LiveScorer:
         label_set = self._label_set
         names = list(label_set.names)
         result = LiveResult(timestamp=window.newest_timestamp, state="no person", coverage=window.coverage,
-                            longest_gap=window.longest_gap, labels=names, labels_version=label_set.version)
+                            longest_gap=window.longest_gap, labels=names, labels_version=label_set.version,
+                            bodies=int((window.body_present.mean(axis=0) >= 0.5).sum()))
         # normalize_sequence keeps the frames with a first body and needs two of them.
         if window.coverage >= self.config.min_coverage and window.body_present[:, 0].sum() >= 2:
             start = time.perf_counter()
@@ -192,15 +201,21 @@ class LiveScorer:
         start = time.perf_counter()
         features = self.recognizer.encode(x[None])
         encoded = time.perf_counter()
-        scores = np.asarray(_to_numpy(self.recognizer.score(features, label_set))[0], np.float64)
+        text, term = self.recognizer.score_parts(features, label_set)
+        calibrated = self.recognizer.temperature_for(len(label_set.names))
+        text = np.asarray(_to_numpy(text)[0], np.float64)
+        scores = text if term is None else text + calibrated * term[0]
         result.encode_ms = 1e3 * (encoded - start)
         result.score_ms = 1e3 * (time.perf_counter() - encoded)
-        probs = softmax(scores, self.config.temperature * self.recognizer.temperature_for(len(label_set.names)))
+        probs = softmax(scores, self.config.temperature * calibrated)
         if self.config.smoothing > 0 and self._smoothed_version == label_set.version and self._smoothed is not None:
             probs = self.config.smoothing * self._smoothed + (1 - self.config.smoothing) * probs
         self._smoothed, self._smoothed_version = probs, label_set.version
         order = np.argsort(-probs)[:self.config.top_k]
-        result.top = [{"label": result.labels[i], "prob": float(probs[i]), "score": float(scores[i])} for i in order]
+        kinds = (["text"] * len(scores) if term is None else
+                 evidence(text, term[0], label_set.examples.num_examples, calibrated))
+        result.top = [{"label": result.labels[i], "prob": float(probs[i]), "score": float(scores[i]),
+                       "evidence": kinds[i]} for i in order]
         result.scores = {name: float(score) for name, score in zip(result.labels, scores)}
         if result.top and result.top[0]["prob"] < self.config.unsure_below:
             result.state = "unsure"

@@ -1,4 +1,5 @@
-"""Few-shot episodes: examples drawn per class, the rest scored by nearest class mean, thin classes left out."""
+"""Few-shot episodes: examples drawn per class, the rest scored by text and examples fused, beside the nearest
+class mean and the text alone; thin classes left out."""
 
 import json
 
@@ -7,11 +8,12 @@ import pytest
 from io_fixtures import moving_body
 
 from core.cli import main
-from core.clips.clip_eval import evaluate_clip_folder
+from core.clips.clip_eval import evaluate_clip_folder, load_timed_sequence
 from core.clips.clip_folder import ClipEntry, ClipFolder
-from core.clips.few_shot import few_shot_episodes, nearest_class_mean
+from core.clips.few_shot import clip_window_features, few_shot_episodes, nearest_class_mean
 from core.commands.bench_pipeline import save_random_model
 from core.live.recognizer import Recognizer
+from core.model.example_term import FusionWeights
 from core.readers.ntu_writer import write_ntu_skeleton
 from core.skeleton.clip import Clip
 
@@ -41,6 +43,16 @@ def test_separated_classes_are_found_from_one_example_and_thin_classes_sit_out()
     assert result["text"]["top1"] == pytest.approx(0.5), "text names class 0 for every clip of a and b"
     assert result["left_out"] == {"c": 5}, "2 clips of c are not more than 2 shots"
     assert result["scored_per_draw"] == 8
+
+
+def test_fused_scores_follow_the_text_without_example_weight_and_the_examples_with_much():
+    features, truth, text = _clusters()
+    labels = ["a", "b", "c"]
+    text_only = few_shot_episodes(features, truth, labels, text, shots=2, draws=3, fusion=FusionWeights(0.0))
+    assert text_only.fused_top1 == text_only.text_top1
+    examples_only = few_shot_episodes(features, truth, labels, text, shots=2, draws=3,
+                                      fusion=FusionWeights(1000.0, 0.0, 0.001))
+    assert examples_only.fused_top1 == examples_only.examples_top1 == [1.0] * 3
 
 
 def test_draws_are_seeded_and_differ_between_seeds():
@@ -79,11 +91,16 @@ def test_eval_clips_shots_reports_the_episodes_of_the_folders_own_features(folde
     assert main(["eval-clips", str(folder), "--model", str(model), "--shots", "1", "--draws", "3", "--seed", "2",
                  "--no-windows", "--json"]) == 0
     few_shot = json.loads(capsys.readouterr().out)["few_shot"]
-    report = evaluate_clip_folder(folder, Recognizer.load(model, "cpu"))
-    expected = few_shot_episodes(report.features, report.truth, report.labels, report.scores, 1, 3, 2).to_dict()
+    recognizer = Recognizer.load(model, "cpu")
+    report = evaluate_clip_folder(folder, recognizer)
+    windows = clip_window_features(folder, report.files, recognizer, load_timed_sequence)
+    expected = few_shot_episodes(report.features, report.truth, report.labels, report.scores, 1, 3, 2, windows,
+                                 recognizer.fusion, report.temperature).to_dict()
     assert few_shot["top1"] == pytest.approx(expected["top1"]) and few_shot["top1_std"] == pytest.approx(
         expected["top1_std"])
-    assert few_shot["text"]["top1"] == pytest.approx(expected["text"]["top1"]) and few_shot["scored_per_draw"] == 6
+    for kind in ("text", "nearest_class_mean"):
+        assert few_shot[kind]["top1"] == pytest.approx(expected[kind]["top1"])
+    assert few_shot["scored_per_draw"] == 6
 
 
 def test_eval_clips_refuses_a_negative_shot_count(folder_and_model, capsys):

@@ -1,5 +1,6 @@
-"""`smie calibrate`: the temperature for unseen labels, fitted on a second model's held-out classes, is stored in
-the target model and used by the recognizer for lists of that size."""
+"""`smie calibrate`: the temperature for unseen labels and the weight of examples, fitted on a second model's
+held-out classes, are stored in the target model and used by the recognizer (the temperature for lists of that
+size)."""
 
 import json
 import shutil
@@ -13,6 +14,7 @@ from core.commands.bench_pipeline import save_random_model
 from core.live.recognizer import Recognizer
 from core.metrics import fit_temperature
 from core.model.checkpoint import load_model
+from core.model.example_term import METRICS_KEY, FusionWeights
 from core.model.text import TextEncoder
 from core.training.calibration import list_episodes
 from core.training.class_text import label_text
@@ -53,6 +55,11 @@ def test_the_fitted_temperatures_are_stored_and_used_for_that_list_size(models, 
     recognizer = Recognizer.load(target, "cpu")
     assert recognizer.temperature_for(3) == pytest.approx(stored["unseen_temperature"]["3"])
     assert recognizer.temperature_for(50) == pytest.approx(stored["unseen_temperature"]["5"]), "held at the end"
+    # the weight of examples, fitted on few-shot episodes of the same held-out clips, is stored and loaded
+    fusion = stored[METRICS_KEY]
+    assert fusion["episodes"] > 0 and fusion["nll"]["fused"] <= fusion["nll"]["text"] + 1e-9
+    assert recognizer.fusion == FusionWeights(fusion["scale"], fusion["offset"], fusion["half_weight_at"])
+    assert printed["example_fusion"]["scale"] == fusion["scale"]
 
 
 def test_a_model_without_held_out_classes_is_refused_by_name(models, capsys):

@@ -1,0 +1,111 @@
+"""Fitting how much a label's recorded examples count against its text score (core.model.example_term) on
+few-shot episodes of classes a model never trained on: mixed label lists where some labels have 1-5 examples and
+the others only their name, scored as the live app scores them. Nothing of an evaluation folder is used."""
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from core.model.example_term import FusionWeights, unit_rows
+
+SHOTS = (1, 2, 3, 5)
+LIST_SIZES = (3, 5, 10)
+SCALES = np.linspace(0.0, 60.0, 31)
+OFFSETS = np.linspace(0.0, 1.0, 51)
+HALF_WEIGHTS = (0.25, 0.5, 1.0, 2.0, 4.0)
+
+
+@dataclass
+class Episodes:
+    """Rows of every query of every episode, padded to the largest list: text logits (R, L) (text score over the
+    list's calibrated temperature), similarity (R, L), examples per label (R, L), truth (R,), mask (R, L)."""
+
+    text_logits: np.ndarray
+    similarity: np.ndarray
+    num_examples: np.ndarray
+    truth: np.ndarray
+    mask: np.ndarray
+    shots: np.ndarray  # (R,) examples of the query's own label (0: it is scored by its name only)
+    episodes: int = 0
+
+
+@dataclass
+class FusionFit:
+    weights: FusionWeights
+    nll: dict = field(default_factory=dict)  # "text only" and "fused": mean NLL over the episodes
+    top1: dict = field(default_factory=dict)  # per shots of the true label, text only and fused
+    episodes: int = 0
+    rows: int = 0
+
+
+def draw_episodes(features: np.ndarray, text_scores: np.ndarray, truth: np.ndarray, temperature_for,
+                  episodes: int = 400, seed: int = 0, queries_per_class: int = 6) -> Episodes:
+    """features (N, F) and text_scores (N, C) of N clips of C classes (truth (N,)). Per episode: L classes
+    (LIST_SIZES, at most the classes with two clips), each given K examples (SHOTS, fewer than its clips) or none
+    with even odds; up to queries_per_class other clips of each class are queries. temperature_for(L): the
+    model's calibrated softmax temperature. ValueError when fewer than two classes have two clips."""
+    rng = np.random.default_rng(seed)
+    features = unit_rows(np.asarray(features, np.float64))
+    by_class = [np.flatnonzero(truth == c) for c in range(text_scores.shape[1])]
+    usable = [c for c, rows in enumerate(by_class) if len(rows) >= 2]  # one example and one query at least
+    if len(usable) < 2:
+        raise ValueError(f"few-shot episodes need two classes with two clips or more; {len(usable)} have")
+    width = max(LIST_SIZES)
+    out = {name: [] for name in ("text_logits", "similarity", "num_examples", "truth", "mask", "shots")}
+    for _ in range(episodes):
+        size = min(int(rng.choice(LIST_SIZES)), len(usable))
+        classes = rng.choice(usable, size, replace=False)
+        most = np.array([len(by_class[c]) - 1 for c in classes])  # keep a query per class
+        counts = np.where(rng.random(size) < 0.5, np.minimum(rng.choice(SHOTS, size), most), 0)
+        queries = []
+        for slot, c in enumerate(classes):
+            rows = rng.permutation(by_class[c])
+            queries.append((slot, rows[counts[slot]:counts[slot] + queries_per_class], rows[:counts[slot]]))
+        query_rows = np.concatenate([q for _, q, _ in queries])
+        query_truth = np.concatenate([[slot] * len(q) for slot, q, _ in queries]).astype(np.int64)
+        sims = np.zeros((len(query_rows), size))
+        for slot, _, examples in queries:  # mean over examples of the cosine (a clip is one window here)
+            if len(examples):
+                sims[:, slot] = (features[query_rows] @ features[examples].T).mean(axis=1)
+        logits = text_scores[np.ix_(query_rows, classes)] / temperature_for(size)
+        pad = width - size
+        out["text_logits"].append(np.pad(logits, ((0, 0), (0, pad))))
+        out["similarity"].append(np.pad(sims, ((0, 0), (0, pad))))
+        out["num_examples"].append(np.pad(np.broadcast_to(counts, sims.shape), ((0, 0), (0, pad))))
+        out["mask"].append(np.pad(np.ones_like(sims, bool), ((0, 0), (0, pad))))
+        out["truth"].append(query_truth)
+        out["shots"].append(counts[query_truth])
+    return Episodes(*(np.concatenate(out[name]) for name in
+                      ("text_logits", "similarity", "num_examples", "truth", "mask", "shots")), episodes)
+
+
+def _nll_and_top1(episodes: Episodes, weights: FusionWeights) -> tuple[float, np.ndarray]:
+    weight = weights.weight(episodes.num_examples)
+    term = np.where(episodes.num_examples > 0, weight * weights.scale * (episodes.similarity - weights.offset), 0.0)
+    logits = np.where(episodes.mask, episodes.text_logits + term, -np.inf)
+    logits = logits - logits.max(axis=1, keepdims=True)
+    log_probs = logits - np.log(np.exp(logits).sum(axis=1, keepdims=True))
+    rows = np.arange(len(episodes.truth))
+    return float(-log_probs[rows, episodes.truth].mean()), logits.argmax(axis=1) == episodes.truth
+
+
+def fit_fusion(episodes: Episodes) -> FusionFit:
+    """The FusionWeights of least NLL over the episodes (a grid: robust, and the optimum is shallow)."""
+    best = None
+    for half in HALF_WEIGHTS:
+        for scale in SCALES:
+            for offset in OFFSETS:
+                weights = FusionWeights(float(scale), float(offset), float(half))
+                nll, _ = _nll_and_top1(episodes, weights)
+                if best is None or nll < best[0]:
+                    best = (nll, weights)
+                if scale == 0:
+                    break  # the offset does nothing without a scale
+    text_nll, text_right = _nll_and_top1(episodes, FusionWeights(0.0))
+    fused_nll, fused_right = _nll_and_top1(episodes, best[1])
+    top1 = {}
+    for shots in np.unique(episodes.shots):
+        rows = episodes.shots == shots
+        top1[int(shots)] = {"text": float(text_right[rows].mean()), "fused": float(fused_right[rows].mean()),
+                            "queries": int(rows.sum())}
+    return FusionFit(best[1], {"text": text_nll, "fused": fused_nll}, top1, episodes.episodes, len(episodes.truth))

@@ -1,0 +1,35 @@
+"""Examples scored beside text on one scale: prototypes, similarity, the centred term and the evidence names."""
+
+import numpy as np
+import pytest
+
+from core.model.example_term import METRICS_KEY, ExampleBank, FusionWeights, evidence, example_term, fuse_parts
+
+
+def test_similarity_is_the_mean_cosine_to_each_examples_window_prototype():
+    first = np.array([[1.0, 0.0], [1.0, 0.0]])  # two windows of one example of label 0
+    second = np.array([[0.0, 1.0]])  # one example of label 0
+    bank = ExampleBank.from_examples([[first, second], [], [np.array([[1.0, 1.0]])]])
+    assert bank.num_examples.tolist() == [2, 0, 1]
+    similarity = bank.similarity(np.array([[2.0, 0.0]]))
+    assert similarity[0] == pytest.approx([0.5, 0.0, np.sqrt(0.5)])
+
+
+def test_a_label_without_examples_keeps_its_text_score_and_weight_grows_with_examples():
+    weights = FusionWeights(scale=10.0, offset=0.5, half_weight_at=1.0)
+    assert weights.weight(np.array([0, 1, 3])) == pytest.approx([0.0, 0.5, 0.75])
+    term = example_term(np.array([[0.9, 0.9, 0.2]]), np.array([1, 0, 3]), weights)
+    assert term[0] == pytest.approx([0.5 * 10 * 0.4, 0.0, 0.75 * 10 * -0.3])
+    text = np.array([[1.0, 2.0, 3.0]])
+    assert fuse_parts(text, term, temperature=2.0)[0] == pytest.approx(text[0] + 2.0 * term[0])
+
+
+def test_evidence_names_what_raised_each_label():
+    kinds = evidence(np.array([3.0, 3.0, 0.0, 1.0]), np.array([0.0, 2.0, 5.0, -1.0]), np.array([0, 2, 2, 1]), 1.0)
+    assert kinds == ["text", "both", "examples", "text"]  # the last: both push it down, its examples more
+
+
+def test_weights_round_trip_through_model_metrics_and_older_models_get_the_defaults():
+    weights = FusionWeights(28.0, 0.86, 0.5)
+    assert FusionWeights.from_metrics({METRICS_KEY: {**weights.to_dict(), "nll": {}}}) == weights
+    assert FusionWeights.from_metrics({}) == FusionWeights()
