@@ -77,6 +77,7 @@ class EngineBridge(QObject):
         self._frame_times = deque(maxlen=FPS_SAMPLES)
         self._pose_ms = 0.0
         self._labels: list = []
+        self._examples: list = []  # core.live.example_features.ExampleClip of the labels, scored with them
         self._labels_generation = 0
         self._scorer_config = ScorerConfig()
         self._engine = None  # read by the GUI for statistics; replaced only by the control thread
@@ -107,9 +108,24 @@ class EngineBridge(QObject):
         self._labels_generation += 1
         scorer = self._scorer
         if scorer is not None:
-            scorer.request_labels(self._labels)
+            scorer.request_labels(self._labels, self._examples)
         elif self._ended is not None:
             self._commands.put(("rescore",))
+
+    def set_examples(self, examples):
+        """The labels' recorded examples (ExampleClips): the running scorer takes them with the labels, so the
+        next results use them; a file that ended re-scores its last window."""
+        self._examples = list(examples)
+        self.set_labels(self._labels)
+
+    def last_frames(self, seconds: float):
+        """The newest `seconds` of captured frames (joints (T, M, 25, 3), valid (T, M, 25), timestamps (T,)), of
+        the running source or the one that just ended; None when there are none."""
+        engine = self._engine or (self._ended[0] if self._ended else None)
+        if engine is None:
+            return None
+        joints, valid, timestamps, _, _ = engine.buffer.snapshot(seconds)
+        return (joints, valid, timestamps) if len(timestamps) >= 2 else None
 
     def set_scorer_config(self, config: ScorerConfig):
         """Stride, smoothing, thresholds: a running scorer picks the new config up with its next window."""
@@ -248,7 +264,7 @@ class EngineBridge(QObject):
         engine, scorer = self._ended
         scorer.config = self._scorer_config
         try:
-            scorer.set_labels(self._labels)
+            scorer.set_labels(self._labels, self._examples)
         except Exception as error:  # the labels could not be embedded: the last result stays
             self.sig_error.emit(ErrorEvent("labels", f"labels not changed: {error}"))
             return
@@ -286,7 +302,7 @@ class EngineBridge(QObject):
         generation = self._started_generation = self._labels_generation
         try:
             scorer = LiveScorer(recognizer, self._labels, self._scorer_config, on_result=self._on_result,
-                                on_error=self._on_error)
+                                on_error=self._on_error, examples=self._examples)
         except Exception as error:  # the labels could not be embedded
             self.sig_error.emit(ErrorEvent("labels", f"labels not set: {error}", fatal=True))
             return
@@ -295,7 +311,7 @@ class EngineBridge(QObject):
             self._frame_times.clear()
         self._scorer, self._engine = scorer, engine
         if generation != self._labels_generation:  # edited while this scorer embedded the older list
-            scorer.request_labels(self._labels)
+            scorer.request_labels(self._labels, self._examples)
         metadata = recognizer.metadata
         self.run_info = RunInfo(source=source.name, model=f"{model_dir.name} ({metadata.head_kind})",
                                 device=device_text(recognizer.device), is_live=source.is_live)

@@ -4,7 +4,9 @@ from PyQt6.QtCore import Qt
 from PyQt6.QtGui import QAction, QKeySequence
 from PyQt6.QtWidgets import QDockWidget, QGroupBox, QSplitter, QVBoxLayout, QWidget
 
+from app.pose_model_menu import PoseModelMenu
 from app.widgets.attention_view import AttentionView
+from app.widgets.example_panel import ExamplePanel
 from app.widgets.label_editor import LabelEditor
 from app.widgets.prediction_bars import PredictionBars
 from app.widgets.recording_panel import RecordingPanel
@@ -51,13 +53,15 @@ def build_views(window):
 
 
 def build_docks(window):
-    """Labels, recording and tuning panels as docks on the right."""
+    """Labels, recording, tuning and examples panels as docks on the right."""
     window.label_editor = LabelEditor()
     window.recording = RecordingPanel(window.settings.recording_folder)
     window.tuning = TuningPanel(window.settings)
+    window.example_panel = ExamplePanel()
     docks = []
     for title, widget, name in (("Labels", window.label_editor, "labels"), ("Recording", window.recording,
-                                "recording"), ("Tuning", window.tuning, "tuning")):
+                                "recording"), ("Tuning", window.tuning, "tuning"),
+                                ("Examples", window.example_panel, "examples")):
         dock = QDockWidget(title, window)
         dock.setObjectName(f"dock_{name}")  # restoreState matches docks by object name
         dock.setWidget(widget)
@@ -68,6 +72,7 @@ def build_docks(window):
         docks.append(dock)
     window.splitDockWidget(docks[0], docks[1], Qt.Orientation.Vertical)
     window.tabifyDockWidget(docks[1], docks[2])
+    window.tabifyDockWidget(docks[1], docks[3])
     window.resizeDocks([docks[0], docks[1]], [560, 220], Qt.Orientation.Vertical)
     window.resizeDocks([docks[0]], [430], Qt.Orientation.Horizontal)
     docks[1].raise_()
@@ -91,6 +96,8 @@ def build_menus(window):
         source.addAction(action)
     source.addSeparator()
     source.addAction("Choose &model folder…", window.choose_model_dialog)
+    window.pose_model_menu = PoseModelMenu(window)
+    source.addMenu(window.pose_model_menu)
     source.addSeparator()
     source.addAction("&Quit", QKeySequence(QKeySequence.StandardKey.Quit), window.close)
     labels = window.menuBar().addMenu("&Labels")

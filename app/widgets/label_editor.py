@@ -39,6 +39,10 @@ class LabelEditor(QWidget):
     be undone, step by step, back to the list the editor was given."""
 
     sig_labels_changed = pyqtSignal(list)
+    sig_renamed = pyqtSignal(str, str)  # (old name, new name): the label's examples go with it
+    sig_selected = pyqtSignal(str)  # the current label's name ("" when none)
+    sig_exported = pyqtSignal(str, list)  # (label file, labels): their examples are written beside it
+    sig_imported = pyqtSignal(str)  # a label file read: examples beside it are read too
 
     def __init__(self, parent=None):
         super().__init__(parent)
@@ -50,6 +54,8 @@ class LabelEditor(QWidget):
         self.tree = LabelTable()
         self.tree.itemChanged.connect(self._item_edited)
         self.tree.sig_reordered.connect(self._emit)
+        self.tree.currentItemChanged.connect(
+            lambda item, _previous: self.sig_selected.emit(item.text(NAME) if item is not None else ""))
         self.message = QLabel("")
         self.message.setWordWrap(True)
         self.count_label = QLabel("")
@@ -102,6 +108,9 @@ class LabelEditor(QWidget):
 
     def score_text(self, name: str) -> str:
         return self.tree.score_text(name)
+
+    def show_example_counts(self, counts: dict[str, int]):
+        self.tree.show_example_counts(counts)
 
     # ---- editing ----
     def set_labels(self, labels, emit: bool = True):
@@ -222,6 +231,8 @@ class LabelEditor(QWidget):
             if name == accepted:
                 return
             self.message.setText(f"Renamed “{quoted(accepted)}” to “{quoted(name)}”.")
+            self.sig_renamed.emit(accepted, name)
+            self.sig_selected.emit(name)
         self.tree.blockSignals(True)
         self.tree.update_tooltips(item)
         self.tree.blockSignals(False)
@@ -260,12 +271,14 @@ class LabelEditor(QWidget):
         labels, message = read_labels(path)
         if labels:
             self.set_labels(labels)
+            self.sig_imported.emit(str(path))
         self.message.setText(message)
         return bool(labels)
 
     def export_file(self, path):
         write_label_file(path, self.labels())
         self.message.setText(f"Saved {len(self.labels())} labels to {Path(path).name}.")
+        self.sig_exported.emit(str(path), self.labels())
 
     def import_dialog(self):
         path, _ = QFileDialog.getOpenFileName(self, "Import labels", "", LABEL_FILE_FILTER)

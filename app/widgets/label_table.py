@@ -1,4 +1,5 @@
-"""The label editor's table: one row per label (name, description, raw score), drag to reorder, sized to fit."""
+"""The label editor's table: one row per label (name, description, examples, raw score), drag to reorder, sized
+to fit."""
 
 from PyQt6.QtCore import Qt, pyqtSignal
 from PyQt6.QtGui import QFont
@@ -6,10 +7,12 @@ from PyQt6.QtWidgets import QAbstractItemView, QHeaderView, QTreeWidget, QTreeWi
 
 from core.readers.labels import LabelSpec, label_key
 
-NAME, DESCRIPTION, SCORE = range(3)  # columns
+NAME, DESCRIPTION, EXAMPLES, SCORE = range(4)  # columns
 SCORE_TOOLTIP = ("The model's raw score for each label on the newest window: higher means more likely. Scores "
                  "are only compared with each other, so negative values are normal; the prediction bars show "
                  "them as probabilities.")
+EXAMPLES_TOOLTIP = ("Recorded examples of the label (Examples panel): a label with examples is scored by its "
+                    "name and by how alike the movement is to them")
 EMPTY_DESCRIPTION_WIDTH = 96  # pixels: room for the header while no label has a description
 NAME_SHARE = 0.55  # with descriptions, names get up to this share of the width and descriptions the rest
 
@@ -28,9 +31,11 @@ class LabelTable(QTreeWidget):
 
     def __init__(self, parent=None):
         super().__init__(parent)
-        self.setColumnCount(3)
-        self.setHeaderLabels(["Label", "Description", "Raw score"])
+        self.setColumnCount(4)
+        self.setHeaderLabels(["Label", "Description", "Examples", "Raw score"])
         self.headerItem().setToolTip(SCORE, SCORE_TOOLTIP)
+        self.headerItem().setToolTip(EXAMPLES, EXAMPLES_TOOLTIP)
+        self._example_counts: dict[str, int] = {}
         self.headerItem().setToolTip(DESCRIPTION, "Optional: how the body moves (double-click to edit); "
                                                   "the model reads it with the name")
         self.setRootIsDecorated(False)
@@ -43,6 +48,8 @@ class LabelTable(QTreeWidget):
         header = self.header()
         header.setStretchLastSection(False)
         header.setSectionResizeMode(SCORE, QHeaderView.ResizeMode.ResizeToContents)
+        header.setSectionResizeMode(EXAMPLES, QHeaderView.ResizeMode.ResizeToContents)
+        self.setColumnHidden(EXAMPLES, True)  # shown once a label has examples: names keep the room until then
         self.fit_columns()
         self._bold = QFont(self.font())
         self._bold.setBold(True)
@@ -67,13 +74,26 @@ class LabelTable(QTreeWidget):
 
     # ---- rows ----
     def new_item(self, label: LabelSpec) -> QTreeWidgetItem:
-        item = QTreeWidgetItem([label.name, label.description or "", ""])
+        count = self._example_counts.get(label_key(label.name), 0)
+        item = QTreeWidgetItem([label.name, label.description or "", str(count) if count else "", ""])
         item.setFlags(Qt.ItemFlag.ItemIsSelectable | Qt.ItemFlag.ItemIsEditable | Qt.ItemFlag.ItemIsDragEnabled
                       | Qt.ItemFlag.ItemIsEnabled)
         item.setData(NAME, Qt.ItemDataRole.UserRole, label.name)  # the accepted name, restored on a bad rename
         self.update_tooltips(item)
         item.setTextAlignment(SCORE, Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+        item.setTextAlignment(EXAMPLES, Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
         return item
+
+    def show_example_counts(self, counts: dict[str, int]):
+        """label_key -> examples: shown in the Examples column (blank for none; the column only while some label
+        has examples), kept for rows added later."""
+        self._example_counts = {key: n for key, n in counts.items() if n}
+        self.setColumnHidden(EXAMPLES, not self._example_counts)
+        self.blockSignals(True)
+        for item in self.rows():
+            count = self._example_counts.get(label_key(item.text(NAME)), 0)
+            item.setText(EXAMPLES, str(count) if count else "")
+        self.blockSignals(False)
 
     def update_tooltips(self, item: QTreeWidgetItem):
         """Both text cells show the full name and description on hover: either may be elided."""

@@ -9,10 +9,11 @@ from pathlib import Path
 
 import numpy as np
 
-from core.clips.clip_eval import load_timed_sequence
+from core.clips.clip_eval import ground_truth, load_timed_sequence
 from core.clips.clip_folder import STATUS_OK, ClipEntry, ClipFolder, ClipFolderError, open_clip_folder
 from core.clips.recording import Recorder, RecorderConfig
 from core.live.example_features import ExampleClip
+from core.readers.label_presets import readable_name
 from core.readers.labels import label_key
 
 log = logging.getLogger(__name__)
@@ -157,3 +158,25 @@ class ExampleLibrary:
         if copied:
             self.folder.upsert(*copied)
         return len(copied), problems
+
+
+def examples_from_folder(path: str | Path, pose_model=None) -> tuple[list[str], LoadedExamples]:
+    """Every labelled clip of a clip folder (manifest.csv or labels.csv; skeleton files or videos) as an example
+    of its label: (label names in first-seen order, the examples and, per clip that cannot be used, why).
+    Raises ClipFolderError when the folder is missing or its manifest / labels.csv is bad."""
+    folder, _ = open_clip_folder(path)
+    items, skipped = ground_truth(folder)
+    names: dict[str, str] = {}
+    loaded = LoadedExamples([], [f"{item.file}: {item.reason}" for item in skipped])
+    for item in items:
+        name = readable_name(item.label)
+        names.setdefault(label_key(name), name)
+        clip_path = folder.path / item.file
+        try:
+            joints, valid, timestamps, _ = load_timed_sequence(clip_path, pose_model)
+        except (ValueError, OSError) as error:
+            loaded.problems.append(f"example {item.file} of {name!r}: {error}")
+            continue
+        loaded.examples.append(ExampleClip(f"{clip_path}@{clip_path.stat().st_mtime_ns}", name, joints, valid,
+                                           timestamps))
+    return list(names.values()), loaded

@@ -100,7 +100,7 @@ def few_shot_episodes(features: np.ndarray, truth: np.ndarray, labels: list[str]
         query_rows, query_truth = np.asarray(query_rows), np.asarray(query_truth)
         text = text_scores[query_rows][:, candidates]
         bank = ExampleBank.from_examples([[window_features[row] for row in rows] for rows in example_rows])
-        term = example_term(bank.similarity(features[query_rows]), bank.num_examples, fusion)
+        term = example_term(bank.similarity(features[query_rows]), bank.num_examples, fusion, text / temperature)
         report.fused_top1.append(topk_accuracy(text / temperature + term, query_truth))
         report.examples_top1.append(topk_accuracy(nearest_class_mean(features[query_rows], examples), query_truth))
         report.text_top1.append(topk_accuracy(text, query_truth))

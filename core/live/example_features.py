@@ -6,6 +6,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from core.live.clip_windows import live_windows
+from core.skeleton.motion import keyframes, motion_attention
 from core.skeleton.preprocess import PreprocessConfig, normalize_sequence
 
 EXAMPLE_STRIDE_SECONDS = 0.5  # windows cut from an example this often: a 2-s example gives 1, a 5-s one 7
@@ -57,3 +58,12 @@ class ExampleFeatureCache:
                 self._features.pop(next(iter(self._features)))
             self._features[example.key] = cached
         return cached
+
+
+def example_keyframes(example: ExampleClip, config: PreprocessConfig, count: int = 15):
+    """What the app shows of an example: (motion attention (T,), keyframe indexes (K,), keyframe poses
+    (K, M, 25, 3) normalised) of the whole example as the model sees it."""
+    x = normalize_sequence(example.joints, example.valid, config, source=example.key)  # (3, T, 25, M)
+    attention = motion_attention(x)
+    frames = keyframes(x, count)
+    return attention, frames, np.ascontiguousarray(x[:, frames].transpose(1, 3, 2, 0))

@@ -151,7 +151,8 @@ class Recognizer:
             return text, None
         bank = label_set.examples
         similarity = bank.similarity(features.float().cpu().numpy())
-        return text, example_term(similarity, bank.num_examples, self.fusion)
+        temperature = self.temperature_for(len(label_set.names))
+        return text, example_term(similarity, bank.num_examples, self.fusion, text / temperature)
 
     def classify_sequences(self, sequences, label_set: LabelSet | None = None) -> np.ndarray:
         """Raw sequences [(joints (T, M, 25, 3), valid (T, M, 25)), ...] -> (N, L) scores against `label_set`

@@ -111,7 +111,7 @@ class LiveScorer:
     """
 
     def __init__(self, recognizer, labels=(), config: ScorerConfig = ScorerConfig(), on_result=None,
-                 on_error=None, results: queue.Queue | None = None):
+                 on_error=None, results: queue.Queue | None = None, examples=()):
         self.recognizer = recognizer
         self.config = config
         self.preprocess_config = getattr(recognizer, "preprocess_config", None) or PreprocessConfig()
@@ -132,7 +132,7 @@ class LiveScorer:
         self._label_request = None
         self._label_event = threading.Event()
         self._labeler: threading.Thread | None = None
-        self.set_labels(labels)
+        self.set_labels(labels, examples)
 
     # ---- labels ----
     @property

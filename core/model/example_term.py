@@ -1,13 +1,14 @@
 """Scoring a label by its recorded examples beside its text, on one scale.
 
 A label's score is its text (SMIE) score plus, when it has examples, an example term in the same units:
-    score = text + T(L) * weight(n) * scale * (similarity - offset)
-where similarity is the mean over the label's examples of the cosine between the window's features and that
-example's prototype (the mean feature of its windows), n is the label's number of examples, weight(n) = n / (n + half_weight_at) grows with
-n, and T(L) is the model's calibrated softmax temperature for L labels, so softmax(score / T(L)) adds the example
-evidence to the calibrated text logits. A label without examples keeps its text score: an offset that is the
-similarity of an unrelated action keeps mixed lists fair. scale, offset and half_weight_at are fitted on
-few-shot episodes of classes a model never trained on (core.training.fusion_fit), never on an evaluation folder.
+    score = text + T(L) * weight(n) * (scale * (similarity - offset) - text_drop * text / T(L))
+where similarity is the cosine between the window's features and the mean of the label's example prototypes
+(each the mean feature of one example's windows), n is the label's number of examples, weight(n) =
+n / (n + half_weight_at) grows with n, text_drop is how much of a taught label's text logit its examples
+replace, and T(L) is the model's calibrated softmax temperature for L labels, so softmax(score / T(L)) adds the
+example evidence to the calibrated text logits. A label without examples keeps its text score: an offset that
+is the similarity of an unrelated action keeps mixed lists fair. The weights are fitted on few-shot episodes of
+classes a model never trained on (core.training.fusion_fit), never on an evaluation folder.
 """
 
 from dataclasses import asdict, dataclass
@@ -22,6 +23,7 @@ class FusionWeights:
     scale: float = 20.0  # logits per unit of cosine similarity, at full weight
     offset: float = 0.5  # similarity that counts as no evidence either way
     half_weight_at: float = 1.0  # examples at which the example term has half its full weight
+    text_drop: float = 0.0  # share of a label's own text logit its examples replace, at full weight
 
     def weight(self, num_examples: np.ndarray) -> np.ndarray:
         n = np.asarray(num_examples, np.float64)
@@ -34,7 +36,8 @@ class FusionWeights:
     def from_metrics(cls, metrics: dict) -> "FusionWeights":
         """The weights a model stores (METRICS_KEY), or the defaults for a model fitted before they existed."""
         stored = metrics.get(METRICS_KEY) or {}
-        return cls(**{key: float(stored[key]) for key in ("scale", "offset", "half_weight_at") if key in stored})
+        return cls(**{key: float(stored[key]) for key in ("scale", "offset", "half_weight_at", "text_drop")
+                      if key in stored})
 
 
 @dataclass(frozen=True)
@@ -66,24 +69,29 @@ class ExampleBank:
         return bool(self.num_examples.any())
 
     def similarity(self, features: np.ndarray) -> np.ndarray:
-        """(N, F) query features -> (N, L) mean cosine to each label's example prototypes; 0 for labels
-        without examples."""
+        """(N, F) query features -> (N, L) cosine to each label's mean example prototype (the class mean, which
+        beats the mean of per-example cosines from three examples on); 0 for labels without examples."""
         queries = unit_rows(np.asarray(features, np.float64))
-        per_label = np.zeros((len(queries), len(self.num_examples)))
-        if self.any:
-            np.add.at(per_label.T, self.label_of_example, (queries @ self.prototypes.T).T)
-        return per_label / np.maximum(self.num_examples, 1)
+        num_labels = len(self.num_examples)
+        if not self.any:
+            return np.zeros((len(queries), num_labels))
+        means = np.zeros((num_labels, self.prototypes.shape[1]))
+        np.add.at(means, self.label_of_example, self.prototypes)
+        return queries @ unit_rows(means).T  # a zero mean (no examples) stays 0
 
 
 def unit_rows(x: np.ndarray) -> np.ndarray:
     return x / np.maximum(np.linalg.norm(x, axis=-1, keepdims=True), 1e-12)
 
 
-def example_term(similarity: np.ndarray, num_examples: np.ndarray, weights: FusionWeights) -> np.ndarray:
-    """(N, L) similarities and (L,) example counts -> (N, L) logits to add to the calibrated text logits
-    (0 where a label has no examples)."""
+def example_term(similarity: np.ndarray, num_examples: np.ndarray, weights: FusionWeights,
+                 text_logits: np.ndarray) -> np.ndarray:
+    """(N, L) similarities, (L,) example counts and (N, L) text logits (text scores over the temperature) ->
+    (N, L) logits to add to the text logits: weight(n) * (scale * (similarity - offset) - text_drop * text
+    logit), 0 where a label has no examples."""
     weight = weights.weight(num_examples)
-    return np.where(num_examples > 0, weight * weights.scale * (similarity - weights.offset), 0.0)
+    evidence_logits = weights.scale * (similarity - weights.offset) - weights.text_drop * np.asarray(text_logits)
+    return np.where(num_examples > 0, weight * evidence_logits, 0.0)
 
 
 def fuse_parts(text_scores: np.ndarray, term: np.ndarray, temperature: float) -> np.ndarray:

@@ -6,13 +6,15 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from core.model.example_term import FusionWeights, unit_rows
+from core.model.example_term import FusionWeights, example_term, unit_rows
 
 SHOTS = (1, 2, 3, 5)
-LIST_SIZES = (3, 5, 10)
-SCALES = np.linspace(0.0, 60.0, 31)
-OFFSETS = np.linspace(0.0, 1.0, 51)
-HALF_WEIGHTS = (0.25, 0.5, 1.0, 2.0, 4.0)
+LIST_SIZES = (3, 5, 10, 20)
+EXAMPLE_SHARES = (0.5, 1.0)  # mixed lists, and lists where every label was taught by example
+SCALES = np.linspace(0.0, 60.0, 13)  # the coarse grid; fit_fusion refines around its best
+OFFSETS = np.linspace(0.0, 1.0, 21)
+HALF_WEIGHTS = (0.25, 0.5, 1.0, 2.0)
+TEXT_DROPS = (0.0, 0.25, 0.5, 0.75, 1.0)
 
 
 @dataclass
@@ -41,8 +43,8 @@ class FusionFit:
 def draw_episodes(features: np.ndarray, text_scores: np.ndarray, truth: np.ndarray, temperature_for,
                   episodes: int = 400, seed: int = 0, queries_per_class: int = 6) -> Episodes:
     """features (N, F) and text_scores (N, C) of N clips of C classes (truth (N,)). Per episode: L classes
-    (LIST_SIZES, at most the classes with two clips), each given K examples (SHOTS, fewer than its clips) or none
-    with even odds; up to queries_per_class other clips of each class are queries. temperature_for(L): the
+    (LIST_SIZES, at most the classes with two clips), each given K examples (SHOTS, fewer than its clips) or none,
+    in half of the episodes with even odds and in the other half always; up to queries_per_class other clips of each class are queries. temperature_for(L): the
     model's calibrated softmax temperature. ValueError when fewer than two classes have two clips."""
     rng = np.random.default_rng(seed)
     features = unit_rows(np.asarray(features, np.float64))
@@ -56,7 +58,8 @@ def draw_episodes(features: np.ndarray, text_scores: np.ndarray, truth: np.ndarr
         size = min(int(rng.choice(LIST_SIZES)), len(usable))
         classes = rng.choice(usable, size, replace=False)
         most = np.array([len(by_class[c]) - 1 for c in classes])  # keep a query per class
-        counts = np.where(rng.random(size) < 0.5, np.minimum(rng.choice(SHOTS, size), most), 0)
+        share = rng.choice(EXAMPLE_SHARES)  # of the list's labels that have examples
+        counts = np.where(rng.random(size) < share, np.minimum(rng.choice(SHOTS, size), most), 0)
         queries = []
         for slot, c in enumerate(classes):
             rows = rng.permutation(by_class[c])
@@ -64,9 +67,9 @@ def draw_episodes(features: np.ndarray, text_scores: np.ndarray, truth: np.ndarr
         query_rows = np.concatenate([q for _, q, _ in queries])
         query_truth = np.concatenate([[slot] * len(q) for slot, q, _ in queries]).astype(np.int64)
         sims = np.zeros((len(query_rows), size))
-        for slot, _, examples in queries:  # mean over examples of the cosine (a clip is one window here)
+        for slot, _, examples in queries:  # cosine to the examples' mean (a clip is one window here)
             if len(examples):
-                sims[:, slot] = (features[query_rows] @ features[examples].T).mean(axis=1)
+                sims[:, slot] = features[query_rows] @ unit_rows(features[examples].mean(axis=0))
         logits = text_scores[np.ix_(query_rows, classes)] / temperature_for(size)
         pad = width - size
         out["text_logits"].append(np.pad(logits, ((0, 0), (0, pad))))
@@ -80,8 +83,7 @@ def draw_episodes(features: np.ndarray, text_scores: np.ndarray, truth: np.ndarr
 
 
 def _nll_and_top1(episodes: Episodes, weights: FusionWeights) -> tuple[float, np.ndarray]:
-    weight = weights.weight(episodes.num_examples)
-    term = np.where(episodes.num_examples > 0, weight * weights.scale * (episodes.similarity - weights.offset), 0.0)
+    term = example_term(episodes.similarity, episodes.num_examples, weights, episodes.text_logits)
     logits = np.where(episodes.mask, episodes.text_logits + term, -np.inf)
     logits = logits - logits.max(axis=1, keepdims=True)
     log_probs = logits - np.log(np.exp(logits).sum(axis=1, keepdims=True))
@@ -89,18 +91,28 @@ def _nll_and_top1(episodes: Episodes, weights: FusionWeights) -> tuple[float, np
     return float(-log_probs[rows, episodes.truth].mean()), logits.argmax(axis=1) == episodes.truth
 
 
+def _best_on_grid(episodes: Episodes, scales, offsets, halves, drops, best=None):
+    for drop in drops:
+        for half in halves:
+            for scale in scales:
+                for offset in offsets:
+                    weights = FusionWeights(float(scale), float(offset), float(half), float(drop))
+                    nll, _ = _nll_and_top1(episodes, weights)
+                    if best is None or nll < best[0]:
+                        best = (nll, weights)
+                    if scale == 0:
+                        break  # the offset does nothing without a scale
+    return best
+
+
 def fit_fusion(episodes: Episodes) -> FusionFit:
-    """The FusionWeights of least NLL over the episodes (a grid: robust, and the optimum is shallow)."""
-    best = None
-    for half in HALF_WEIGHTS:
-        for scale in SCALES:
-            for offset in OFFSETS:
-                weights = FusionWeights(float(scale), float(offset), float(half))
-                nll, _ = _nll_and_top1(episodes, weights)
-                if best is None or nll < best[0]:
-                    best = (nll, weights)
-                if scale == 0:
-                    break  # the offset does nothing without a scale
+    """The FusionWeights of least NLL over the episodes: a coarse grid, then a fine one around its best (robust,
+    and the optimum is shallow)."""
+    best = _best_on_grid(episodes, SCALES, OFFSETS, HALF_WEIGHTS, TEXT_DROPS)
+    coarse = best[1]
+    best = _best_on_grid(episodes, np.clip(coarse.scale + np.arange(-4.0, 4.5, 1.0), 0, None),
+                         np.clip(coarse.offset + np.arange(-0.04, 0.045, 0.01), 0, 1), [coarse.half_weight_at],
+                         [coarse.text_drop], best)
     text_nll, text_right = _nll_and_top1(episodes, FusionWeights(0.0))
     fused_nll, fused_right = _nll_and_top1(episodes, best[1])
     top1 = {}

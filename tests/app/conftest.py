@@ -22,3 +22,11 @@ def waving_file(tmp_path_factory):
 def settings_file(tmp_path):
     """An INI file for QSettings, so no test touches the user's settings."""
     return tmp_path / "smie-live-test.ini"
+
+
+@pytest.fixture(autouse=True)
+def example_folder(tmp_path, monkeypatch):
+    """The example library a window opens when its settings name none: a temporary folder, never the user's."""
+    folder = tmp_path / "examples"
+    monkeypatch.setattr("app.example_wiring.DEFAULT_EXAMPLE_FOLDER", folder)
+    return folder

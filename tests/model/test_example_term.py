@@ -6,19 +6,20 @@ import pytest
 from core.model.example_term import METRICS_KEY, ExampleBank, FusionWeights, evidence, example_term, fuse_parts
 
 
-def test_similarity_is_the_mean_cosine_to_each_examples_window_prototype():
+def test_similarity_is_the_cosine_to_the_mean_of_each_labels_example_prototypes():
     first = np.array([[1.0, 0.0], [1.0, 0.0]])  # two windows of one example of label 0
     second = np.array([[0.0, 1.0]])  # one example of label 0
     bank = ExampleBank.from_examples([[first, second], [], [np.array([[1.0, 1.0]])]])
     assert bank.num_examples.tolist() == [2, 0, 1]
     similarity = bank.similarity(np.array([[2.0, 0.0]]))
-    assert similarity[0] == pytest.approx([0.5, 0.0, np.sqrt(0.5)])
+    # label 0: prototypes (1, 0) and (0, 1), mean direction (1, 1)/sqrt 2
+    assert similarity[0] == pytest.approx([np.sqrt(0.5), 0.0, np.sqrt(0.5)])
 
 
 def test_a_label_without_examples_keeps_its_text_score_and_weight_grows_with_examples():
     weights = FusionWeights(scale=10.0, offset=0.5, half_weight_at=1.0)
     assert weights.weight(np.array([0, 1, 3])) == pytest.approx([0.0, 0.5, 0.75])
-    term = example_term(np.array([[0.9, 0.9, 0.2]]), np.array([1, 0, 3]), weights)
+    term = example_term(np.array([[0.9, 0.9, 0.2]]), np.array([1, 0, 3]), weights, np.array([[1.0, 2.0, 3.0]]))
     assert term[0] == pytest.approx([0.5 * 10 * 0.4, 0.0, 0.75 * 10 * -0.3])
     text = np.array([[1.0, 2.0, 3.0]])
     assert fuse_parts(text, term, temperature=2.0)[0] == pytest.approx(text[0] + 2.0 * term[0])
