@@ -33,6 +33,27 @@ class TrainingState:
     best_model: dict | None
     best_accuracy: float
     history: list[dict]
+    world_size: int = 1  # processes of the run that wrote it (torchrun); 1 for one process
+    rank_generators: list | None = None  # per rank (torch_generator, torch_rng) of a torchrun run, rank 0 first
+
+
+def rank_generators(state: TrainingState, rank: int, world_size: int):
+    """(torch_generator, torch_rng) state saved for this rank, or None when the state was written with another
+    world size (the caller seeds that rank afresh and warns) or has none for it."""
+    if state.world_size != world_size:
+        return None
+    if state.rank_generators is None:
+        return (state.torch_generator, state.torch_rng) if rank == 0 else None
+    return tuple(state.rank_generators[rank]) if rank < len(state.rank_generators) else None
+
+
+def world_size_warning(state: TrainingState, world_size: int) -> str | None:
+    """What changes when a run saved with one world size resumes with another; None when they agree."""
+    if state.world_size == world_size:
+        return None
+    return (f"the training state was written by {state.world_size} process(es) and resumes in {world_size}: the "
+            "global batches stay the same, but the sample order each rank sees and every rank's augmentation and "
+            "dropout draws change, so the result will differ from an uninterrupted run")
 
 
 def run_fingerprint(config, model_config, *arrays: np.ndarray) -> str:

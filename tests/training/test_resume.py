@@ -62,3 +62,24 @@ def test_a_damaged_state_file_is_named(tmp_path):
     path.write_bytes(path.read_bytes()[:100])
     with pytest.raises(ValueError, match=f"{STATE_FILE}: unreadable training state"):
         _train(tmp_path)
+
+
+def test_a_state_from_before_world_sizes_were_saved_still_resumes(tmp_path):
+    from core.training.resume import load_state, rank_generators, world_size_warning
+
+    with pytest.raises(KeyboardInterrupt):
+        _train(tmp_path, on_epoch_end=_stop_after(1))
+    path = tmp_path / STATE_FILE
+    saved = torch.load(path, weights_only=True)
+    assert saved["world_size"] == 1 and saved["rank_generators"] is None
+    del saved["world_size"], saved["rank_generators"]  # the layout one-process runs wrote until now
+    torch.save(saved, path)
+    state = load_state(tmp_path, saved["fingerprint"])
+    assert state.world_size == 1 and world_size_warning(state, 1) is None
+    assert rank_generators(state, 0, 1)[0] is state.torch_generator and rank_generators(state, 1, 2) is None
+    assert "sample order each rank sees" in world_size_warning(state, 2)
+    state.world_size, state.rank_generators = 2, [("g0", "r0"), ("g1", "r1")]
+    assert rank_generators(state, 1, 2) == ("g1", "r1") and rank_generators(state, 1, 3) is None
+    epochs_run = []
+    _train(tmp_path, on_epoch_end=lambda record: epochs_run.append(record["epoch"]))
+    assert epochs_run == [2, 3, 4]

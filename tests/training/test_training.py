@@ -139,3 +139,32 @@ def test_mirroring_keeps_labels_true():
     with pytest.raises(ValueError, match="class names"):
         pretrain_encoder(x.numpy(), np.zeros(12, np.int64), x.numpy()[:2], np.zeros(2, np.int64), 1,
                          PretrainConfig(epochs=1, mirror=True), progress=False)
+
+
+def test_cached_clips_come_back_memory_mapped_and_subsets_read_only_their_rows(tmp_path, monkeypatch):
+    from io_fixtures import moving_body
+
+    from core.training.training_data import LazyRows, load_arrays
+
+    monkeypatch.setenv("SMIE_CACHE", str(tmp_path / "cache"))
+    data = np.zeros((6, 3, 40, 25, 2), np.float32)
+    for i in range(6):
+        data[i, :, :30, :, 0] = moving_body(30, seed=i).transpose(2, 0, 1)
+    np.save(tmp_path / "x.npy", data)
+    (tmp_path / "y.txt").write_text("0\n1\n2\n0\n1\n2\n")
+    name = f"arrays:ntu60:{tmp_path / 'x.npy'}:{tmp_path / 'y.txt'}"
+    arrays = load_arrays(name)
+    assert isinstance(arrays.x, LazyRows) and arrays.x.shape == (6, 3, 50, 25, 2)
+    full = np.asarray(arrays.x)
+    assert isinstance(arrays.x.bases[0], np.memmap)
+    again = load_arrays(name)  # from the cache
+    np.testing.assert_array_equal(np.asarray(again.x), full)
+    part = arrays.subset(np.array([4, 1]))
+    assert isinstance(part.x, LazyRows) and part.labels.tolist() == [1, 1]
+    np.testing.assert_array_equal(part.x[np.array([1, 0])], full[[1, 4]])
+    np.testing.assert_array_equal(part.x[1], full[1])
+    assert isinstance(part.x[:1], LazyRows) and len(part.x[:1]) == 1
+    pooled = pool([part, arrays.subset(np.array([0]))])
+    assert isinstance(pooled.x, LazyRows) and len(pooled.x) == 3
+    np.testing.assert_array_equal(np.asarray(pooled.x), full[[4, 1, 0]])
+    np.testing.assert_array_equal(pooled.x[::2], full[[4, 0]])
