@@ -139,9 +139,7 @@ class ExampleControl(QObject):
 
     def _keyframes(self, file: str):
         entry = next((e for e in self.library.entries() if e.file == file), None)
-        example = next((e for e in self.library.load().examples if entry and e.key.startswith(
-            str(self.library.folder.clip_path(entry)) + "@")), None)
-        if example is None or self.preprocess_config is None:
+        if entry is None or self.preprocess_config is None:
             return
-        attention, frames, poses = example_keyframes(example, self.preprocess_config)
+        attention, frames, poses = example_keyframes(self.library.example(entry), self.preprocess_config)
         self.sig_keyframes.emit(file, attention, frames, poses)

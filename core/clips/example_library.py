@@ -68,14 +68,15 @@ class ExampleLibrary:
             if keys is not None and label_key(entry.label) not in keys:
                 continue
             try:
-                loaded.append(self._read(entry))
+                loaded.append(self.example(entry))
             except (ValueError, OSError) as error:
                 problems.append(f"example {entry.file} of {entry.label!r}: {error}")
         for problem in problems:
             log.warning("%s: %s (skipped)", self.path, problem)
         return LoadedExamples(loaded, problems)
 
-    def _read(self, entry: ClipEntry) -> ExampleClip:
+    def example(self, entry: ClipEntry) -> ExampleClip:
+        """One example's frames (cached while its file is unchanged); ValueError / OSError when unreadable."""
         path = self.folder.clip_path(entry)
         stat = path.stat()
         version = (stat.st_size, stat.st_mtime_ns, entry.label)
