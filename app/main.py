@@ -8,6 +8,7 @@ import sys
 from pathlib import Path
 
 from core.live.scorer import SCORED_STATES
+from core.live.sources.pose_models import BUNDLED_POSE_MODELS, DEFAULT_POSE_MODEL
 from core.readers.label_presets import add_label_arguments, labels_from_options, reject_unknown_arguments
 from core.verbosity import VERBOSE_HELP, configure_output
 
@@ -23,6 +24,8 @@ def build_parser() -> argparse.ArgumentParser:
                         ".npz file, 'kinect2' or 'azure' (default: the last one used)")
     parser.add_argument("--model", metavar="DIR", help="trained model folder (default: the last one used, "
                         "else models/default)")
+    parser.add_argument("--pose-model", metavar="lite|full|FILE.task", help="MediaPipe pose model for cameras and "
+                        f"videos (default: the last one used, else {DEFAULT_POSE_MODEL})")
     parser.add_argument("--settings", metavar="FILE", help="read and save settings in this INI file instead of "
                         "the user's")
     parser.add_argument("--screenshot", metavar="FILE", help="save a PNG of the window after the first "
@@ -166,6 +169,9 @@ def main(argv: list[str] | None = None) -> int:
         settings.model_dir = str(Path(args.model).expanduser().resolve())
     if labels is not None:
         settings.labels = labels
+    if args.pose_model is not None:
+        bundled = args.pose_model.strip().lower() in BUNDLED_POSE_MODELS
+        settings.pose_model = args.pose_model.strip().lower() if bundled else str(Path(args.pose_model).resolve())
     # A screenshot run is automation: it must not rewrite the user's stored settings.
     window = MainWindow(settings, store=None if args.screenshot else store)
     # PyQt6 on use: the command line answers before Qt and torch load

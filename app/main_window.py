@@ -9,6 +9,7 @@ from PyQt6.QtGui import QIcon
 from PyQt6.QtWidgets import QFileDialog, QMainWindow, QMessageBox
 
 from app.engine_bridge import EngineBridge
+from app.example_wiring import ExampleWiring
 from app.recording_control import RecordingControl
 from app.settings import AppSettings, save_settings
 from app.widgets.banner import Banner
@@ -35,7 +36,7 @@ class MainWindow(QMainWindow):
         self.store = store
         self.bridge = bridge or EngineBridge(self)
         self.recorder = RecordingControl(self)
-        self.bridge.frame_sink = self.recorder.add_frame  # every captured frame also goes to an open clip
+        self.bridge.frame_sink = self._sink_frame  # every captured frame also goes to an open clip or example
         self.setWindowTitle("SMIE Live")
         self.setWindowIcon(QIcon(str(ICON_PATH)))
         self.banner = Banner()
@@ -45,6 +46,7 @@ class MainWindow(QMainWindow):
         self.status = StatusPanel(self.statusBar())
         self.status.clear_model("model: loading…")
         self._wire()
+        self.examples = ExampleWiring(self).control
         self.label_editor.set_labels(settings.labels, emit=False)
         self.recording.set_labels(self.label_editor.names())
         self.bridge.set_labels(self.label_editor.labels())
@@ -83,6 +85,10 @@ class MainWindow(QMainWindow):
         self.stats_timer.timeout.connect(self.update_stats)
         self.stats_timer.start()
 
+    def _sink_frame(self, frame):  # on the capture thread
+        self.recorder.add_frame(frame)
+        self.examples.add_frame(frame)
+
     # ---- actions ----
     def start_source(self, spec: str):
         if self._banner_from == "ended":
@@ -93,7 +99,7 @@ class MainWindow(QMainWindow):
         self.video.show_message("Starting…")
         self.bars.clear()
         self.timeline.clear_history()
-        self.bridge.start(spec, self.settings.model_dir)
+        self.bridge.start(spec, self.settings.model_dir, {"pose_model": self.settings.pose_model})
 
     def open_video_dialog(self):
         path, _ = QFileDialog.getOpenFileName(self, "Open a video", "", VIDEO_FILTER)
@@ -242,4 +248,5 @@ class MainWindow(QMainWindow):
         if not self.bridge.shutdown():
             log.warning("engine threads did not stop in time")
         self.recorder.shutdown()  # after the engine: no frame arrives while the last clip is finished
+        self.examples.shutdown()
         super().closeEvent(event)

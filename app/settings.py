@@ -7,6 +7,7 @@ from dataclasses import dataclass, field, fields
 from PyQt6.QtCore import QByteArray, QSettings
 
 from core.live.scorer import ScorerConfig
+from core.live.sources.pose_models import DEFAULT_POSE_MODEL
 from core.paths import DEFAULT_MODEL_DIR
 from core.readers.label_presets import load_preset
 from core.readers.labels import LabelSpec
@@ -26,6 +27,7 @@ def _default_labels() -> list[LabelSpec]:
 class AppSettings:
     source: str = "0"  # camera index, video / .skeleton / .npz file, "kinect2" or "azure"
     model_dir: str = str(DEFAULT_MODEL_DIR)  # trained model folder (core.model.checkpoint)
+    pose_model: str = DEFAULT_POSE_MODEL  # cameras and videos: "lite", "full" or a PoseLandmarker .task file
     labels: list[LabelSpec] = field(default_factory=_default_labels)  # candidate classes, in list order
     window_seconds: float = ScorerConfig.window_seconds  # history each prediction looks at
     stride_seconds: float = ScorerConfig.stride_seconds  # a new prediction this often
@@ -36,6 +38,7 @@ class AppSettings:
     unsure_below: float = ScorerConfig.unsure_below  # (smoothed) top probability under this: "unsure: A or B?"
     top_k: int = ScorerConfig.top_k  # bars and timeline curves
     recording_folder: str = ""  # empty: ~/smie-recordings
+    example_folder: str = ""  # the labels' recorded examples; empty: ~/smie-examples
     geometry: bytes = b""  # QMainWindow.saveGeometry()
     window_state: bytes = b""  # QMainWindow.saveState(): docks and toolbars
 

@@ -54,4 +54,7 @@ def _quiet_loaded_libraries() -> None:
         transformers_logging.set_verbosity_error()
         transformers_logging.disable_progress_bar()
     if "cv2" in sys.modules:
-        sys.modules["cv2"].setLogLevel(OPENCV_FATAL)
+        cv2 = sys.modules["cv2"]
+        # OpenCV 4 has cv2.setLogLevel; OpenCV 5 (what numpy 2 installs beside the newest mediapipe) only the
+        # cv2.utils.logging one
+        (getattr(cv2, "setLogLevel", None) or cv2.utils.logging.setLogLevel)(OPENCV_FATAL)

@@ -182,20 +182,22 @@ def ground_truth(folder: ClipFolder) -> tuple[list[LabelledFile], list[Skipped]]
     return usable, skipped
 
 
-def load_sequence(path: Path, model_complexity: int = 1) -> tuple[np.ndarray, np.ndarray, float]:
-    """Any clip file -> (joints (T, M, 25, 3), valid (T, M, 25), fps). Videos are pose-estimated (cached).
+def load_sequence(path: Path, pose_model: str | Path | None = None) -> tuple[np.ndarray, np.ndarray, float]:
+    """Any clip file -> (joints (T, M, 25, 3), valid (T, M, 25), fps). Videos are pose-estimated with
+    `pose_model` ("lite", "full" or a .task file; None: the default) and cached.
     Raises ValueError (SkeletonFileError, SourceError...) with the reason the file cannot be used."""
-    joints, valid, _, fps = load_timed_sequence(path, model_complexity)
+    joints, valid, _, fps = load_timed_sequence(path, pose_model)
     return joints, valid, fps
 
 
-def load_timed_sequence(path: Path, model_complexity: int = 1) -> tuple[np.ndarray, np.ndarray, np.ndarray, float]:
+def load_timed_sequence(path: Path, pose_model: str | Path | None = None,
+                        ) -> tuple[np.ndarray, np.ndarray, np.ndarray, float]:
     """load_sequence with each frame's time: (joints, valid, timestamps (T,) seconds, fps). A recording's own
     timestamps, else frame index / fps, as the replay source sends them."""
     suffix = path.suffix.lower()
     if suffix in VIDEO_SUFFIXES:
         try:
-            skeleton = video_skeleton(path, model_complexity)
+            skeleton = video_skeleton(path, pose_model)
         except SourceError as error:
             raise ValueError(str(error)) from error
         if skeleton.frames_with_person == 0:
@@ -226,7 +228,7 @@ def merge_candidates(folder_labels: list[str], labels: list | None, extra_labels
     return candidates
 
 
-def evaluate_clip_folder(path: str | Path, recognizer, labels: list | None = None, model_complexity: int = 1,
+def evaluate_clip_folder(path: str | Path, recognizer, labels: list | None = None, pose_model: str | None = None,
                          extra_labels: list | None = None) -> ClipEvalReport:
     """Score every labelled clip in a folder as a whole (the training preparation: whole clip resized to the
     model's frame count). labels: candidate LabelSpecs or names (default: the distinct labels in the folder);
@@ -252,7 +254,7 @@ def evaluate_clip_folder(path: str | Path, recognizer, labels: list | None = Non
             continue
         log.info("clip %d/%d: %s", number, len(items), item.file)
         try:
-            joints, valid, _ = load_sequence(folder.path / item.file, model_complexity)
+            joints, valid, _ = load_sequence(folder.path / item.file, pose_model)
             windows.append(normalize_sequence(joints, valid, recognizer.preprocess_config, source=item.file))
         except (ValueError, PreprocessError, OSError) as error:
             skipped.append(Skipped(item.file, str(error)))

@@ -10,20 +10,24 @@ import numpy as np
 
 from core.live.sources import SourceError
 from core.live.sources.mediapipe_pose import MediaPipeSource
+from core.live.sources.pose_models import DEFAULT_POSE_MODEL, pose_model_path, pose_model_problem
 from core.paths import cache_dir
+from core.skeleton.clip import MAX_BODIES
 
 log = logging.getLogger(__name__)
 
 VIDEO_SUFFIXES = (".mp4", ".avi", ".mov", ".mkv", ".webm")
-CACHE_FORMAT = 1  # bump when the stored arrays change
+CACHE_FORMAT = 2  # bump when the stored arrays change (2: both body slots)
 # The pose and joint-map code is part of the key: editing either invalidates cached skeletons.
-_CODE_FILES = ("live/sources/mediapipe_pose.py", "skeleton/joint_maps.py", "clips/video_pose.py")  # under core/
+_CODE_FILES = ("live/sources/mediapipe_pose.py", "live/sources/pose_tracking.py", "skeleton/joint_maps.py",
+               "clips/video_pose.py")  # under core/
 
 
 @dataclass
 class VideoSkeleton:
-    """joints (T, 1, 25, 3) float32 NTU axes and valid (T, 1, 25), one frame per video frame (zeros and False
-    where MediaPipe found nobody); fps of the video; from_cache tells whether MediaPipe ran."""
+    """joints (T, 2, 25, 3) float32 NTU camera axes and valid (T, 2, 25), one frame per video frame, both body
+    slots of the live source (zeros and False where a slot holds nobody); fps of the video; from_cache tells
+    whether MediaPipe ran."""
 
     joints: np.ndarray
     valid: np.ndarray
@@ -39,55 +43,68 @@ class VideoSkeleton:
 _CODE_DIGEST = hashlib.sha256(b"".join((Path(__file__).resolve().parent.parent / code).read_bytes()
                                        for code in _CODE_FILES)).digest()
 
-def _cache_path(path: Path, model_complexity: int, pose_model: Path | None) -> Path:
+_MODEL_DIGESTS: dict[tuple, str] = {}  # (path, size, mtime) -> sha256 of the model file, for this process
+
+
+def _model_digest(model: Path) -> str:
+    """sha256 of the pose model's bytes (a checkout's new mtime does not invalidate the cache, new bytes do)."""
+    stat = model.stat()
+    key = (str(model.resolve()), stat.st_size, stat.st_mtime_ns)
+    if key not in _MODEL_DIGESTS:
+        _MODEL_DIGESTS[key] = hashlib.sha256(model.read_bytes()).hexdigest()
+    return _MODEL_DIGESTS[key]
+
+
+def _cache_path(path: Path, pose_model: Path) -> Path:
     # mediapipe imported on use: importing this module stays light
     import mediapipe
 
     stat = path.stat()
     digest = hashlib.sha256(f"{CACHE_FORMAT}|{path.resolve()}|{stat.st_size}|{stat.st_mtime_ns}|"
-                            f"{model_complexity}|{mediapipe.__version__}".encode())
-    if pose_model is not None:
-        model_stat = pose_model.stat()
-        digest.update(f"|{pose_model.resolve()}|{model_stat.st_size}|{model_stat.st_mtime_ns}".encode())
+                            f"{_model_digest(pose_model)}|{mediapipe.__version__}".encode())
     digest.update(_CODE_DIGEST)
     return cache_dir() / "video_poses" / f"{path.stem[:40]}-{digest.hexdigest()[:20]}.npz"
 
 
-def _estimate(path: Path, model_complexity: int, pose_model: Path | None) -> VideoSkeleton:
+def _estimate(path: Path, pose_model: Path) -> VideoSkeleton:
     joints, valid = [], []
-    source = MediaPipeSource(path, pose_model=pose_model, model_complexity=model_complexity, realtime=False,
-                             keep_image=False)
+    source = MediaPipeSource(path, pose_model=pose_model, realtime=False, keep_image=False)
     with source:
-        for frame in source:  # MediaPipe gives at most one body: M is 0 or 1
-            one_joints, one_valid = np.zeros((1, 25, 3), np.float32), np.zeros((1, 25), bool)
-            if frame.joints.shape[0]:
-                one_joints, one_valid = frame.joints[:1], frame.valid[:1]
-            joints.append(one_joints)
-            valid.append(one_valid)
+        for frame in source:  # M bodies, 0 <= M <= MAX_BODIES: padded to both slots
+            frame_joints, frame_valid = np.zeros((MAX_BODIES, 25, 3), np.float32), np.zeros((MAX_BODIES, 25), bool)
+            count = min(frame.joints.shape[0], MAX_BODIES)
+            frame_joints[:count], frame_valid[:count] = frame.joints[:count], frame.valid[:count]
+            joints.append(frame_joints)
+            valid.append(frame_valid)
         fps = float(source.fps)
     return VideoSkeleton(np.stack(joints), np.stack(valid), fps)
 
 
-def video_skeleton(path: str | Path, model_complexity: int = 1, pose_model: str | Path | None = None,
+def video_skeleton(path: str | Path, pose_model: str | Path | None = DEFAULT_POSE_MODEL,
                    use_cache: bool = True) -> VideoSkeleton:
     """Pose-estimate every frame of a video (as fast as possible, the live source's code) -> VideoSkeleton.
 
-    The result is cached in cache_dir()/video_poses keyed by the file's path, size and mtime, the pose settings
-    and the pose code, so a second call on an unchanged file takes milliseconds.
-    Raises core.live.sources.SourceError naming the file when it is missing, not a video or has no decodable frame.
+    pose_model: "lite", "full" or a PoseLandmarker .task file. The result is cached in cache_dir()/video_poses
+    keyed by the file's path, size and mtime, the pose model's bytes, the MediaPipe version and the pose code, so
+    a second call on an unchanged file takes milliseconds.
+    Raises core.live.sources.SourceError naming the file when it is missing, not a video or has no decodable
+    frame, or when the pose model is not there.
     """
     path = Path(path)
     if not path.is_file():
         raise SourceError(f"video file not found: {path}")
-    pose_model = Path(pose_model) if pose_model else None
-    cached = _cache_path(path, model_complexity, pose_model) if use_cache else None
+    problem = pose_model_problem(pose_model)
+    if problem:
+        raise SourceError(problem)
+    pose_model = pose_model_path(pose_model)
+    cached = _cache_path(path, pose_model) if use_cache else None
     if cached is not None and cached.is_file():
         try:
             with np.load(cached) as data:
                 return VideoSkeleton(data["joints"], data["valid"], float(data["fps"]), from_cache=True)
         except (OSError, ValueError, KeyError) as error:
             log.warning("ignoring unreadable pose cache %s (%s)", cached, error)
-    skeleton = _estimate(path, model_complexity, pose_model)
+    skeleton = _estimate(path, pose_model)
     if cached is not None:
         cached.parent.mkdir(parents=True, exist_ok=True)
         temporary = cached.with_name(f".{cached.stem}.{os.getpid()}.tmp.npz")

@@ -9,7 +9,7 @@ from pathlib import Path
 import numpy as np
 
 from core.clips.clip_eval import ClipEvalReport, calibration_summary, live_temperature, load_timed_sequence
-from core.live.ring_buffer import RingBuffer, Window
+from core.live.clip_windows import live_windows
 from core.live.scorer import SCORED_STATES, LiveScorer, ScorerConfig
 from core.metrics import topk_accuracy
 
@@ -45,34 +45,7 @@ class WindowEvalReport:
                 "stride_seconds": self.stride_seconds, "skipped": list(self.skipped)}
 
 
-def window_end_times(timestamps: np.ndarray, seconds: float, stride: float) -> np.ndarray:
-    """(K,) times at which a window of one clip is cut: `seconds` after its first frame, then every `stride` up
-    to its last frame, so each window holds `seconds` of the clip. A shorter clip gives one window, at its last
-    frame (as the live app scores the end of a file). timestamps (T,) seconds."""
-    start, end = float(timestamps[0]), float(timestamps[-1])
-    if end - start < seconds:
-        return np.array([end])
-    count = int(np.floor((end - start - seconds) / stride + 1e-9)) + 1
-    return start + seconds + stride * np.arange(count)
-
-
-def live_windows(joints: np.ndarray, valid: np.ndarray, timestamps: np.ndarray, seconds: float, stride: float,
-                 num_frames: int) -> list[Window]:
-    """A clip's frames (T, M, 25, 3), (T, M, 25) at times (T,) fed to a ring buffer one by one, as the live
-    engine does; at each window_end_times time the buffer's window (the last `seconds`, resampled by time to
-    `num_frames`) is cut, on the first frame at or after that time."""
-    buffer = RingBuffer(len(timestamps) + 1)
-    ends = list(window_end_times(timestamps, seconds, stride))
-    windows = []
-    for frame_joints, frame_valid, timestamp in zip(joints, valid, timestamps):
-        buffer.append(frame_joints[:buffer.max_bodies], frame_valid[:buffer.max_bodies], float(timestamp))
-        while ends and timestamp >= ends[0] - 1e-9:
-            windows.append(buffer.window(seconds, num_frames))
-            ends.pop(0)
-    return windows
-
-
-def evaluate_windows(folder: str | Path, report: ClipEvalReport, recognizer, model_complexity: int = 1,
+def evaluate_windows(folder: str | Path, report: ClipEvalReport, recognizer, pose_model: str | None = None,
                      config: ScorerConfig = ScorerConfig()) -> WindowEvalReport:
     """Every live window (config.window_seconds every config.stride_seconds) of every clip `report` scored,
     against the same labels, through LiveScorer.score_window: the live normalisation, the checks that give
@@ -83,7 +56,7 @@ def evaluate_windows(folder: str | Path, report: ClipEvalReport, recognizer, mod
     rows, truth, files, skipped, states = [], [], [], [], Counter()
     for number, (file, target) in enumerate(zip(report.files, report.truth), start=1):
         try:
-            joints, valid, timestamps, _ = load_timed_sequence(Path(folder) / file, model_complexity)
+            joints, valid, timestamps, _ = load_timed_sequence(Path(folder) / file, pose_model)
         except (ValueError, OSError) as error:  # it was read a moment ago: changed or removed since
             skipped.append(f"{file}: {error}")
             continue

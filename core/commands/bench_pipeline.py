@@ -2,6 +2,7 @@
 
 import dataclasses
 import json
+import os
 import sys
 import tempfile
 import time
@@ -10,6 +11,7 @@ import numpy as np
 
 from core.live.scorer import SCORED_STATES, LiveScorer, ScorerConfig
 from core.live.sources import SourceError, open_source
+from core.live.sources.pose_models import DEFAULT_POSE_MODEL, add_pose_model_argument, pose_model_name
 from core.model.text import TextEncoder
 from core.paths import DEFAULT_MODEL_DIR
 from core.skeleton.preprocess import PreprocessConfig
@@ -29,6 +31,7 @@ def add_parser(subparsers):
     parser.add_argument("--device", default=None, help="torch device (default: cuda when available, else cpu)")
     parser.add_argument("--pose-workers", type=int, default=None,
                         help="MediaPipe estimators on alternate frames (default: 2 with two cores or more)")
+    add_pose_model_argument(parser)
     parser.add_argument("--json", action="store_true", help="print one JSON object")
     parser.set_defaults(run=run)
 
@@ -83,9 +86,20 @@ def peak_rss_mb() -> float | None:
     return round(peak / (1024 * 1024) if sys.platform == "darwin" else peak / 1024, 1)
 
 
+def load_average() -> list[float] | None:
+    """The 1, 5 and 15 minute load averages (None where the OS has none): other work on the machine slows every
+    figure here, so each report says how busy it was."""
+    try:
+        return [round(value, 2) for value in os.getloadavg()]
+    except (AttributeError, OSError):
+        return None
+
+
 def bench_pipeline(source_spec: str, model_dir, num_labels: int = 120, window: float = 2.0, stride: float = 0.2,
-                   device: str | None = None, pose_workers: int | None = None) -> dict:
-    """Run the pipeline once over `source_spec` at full speed, scoring every stride; returns the report dict."""
+                   device: str | None = None, pose_workers: int | None = None,
+                   pose_model: str = DEFAULT_POSE_MODEL) -> dict:
+    """Run the pipeline once over `source_spec` at full speed, scoring every stride; returns the report dict
+    (with the load average before and after the run)."""
     # pulls in torch: imported on use so `smie --help` stays fast
     from core.live.engine import EngineConfig, LiveEngine, load_recognizer
 
@@ -95,7 +109,8 @@ def bench_pipeline(source_spec: str, model_dir, num_labels: int = 120, window: f
     config = ScorerConfig(window_seconds=window, stride_seconds=stride, min_coverage=0.0, min_motion=0.0)
     results, errors, frames_pose_ms = [], [], []
     scorer = LiveScorer(recognizer, labels, config, on_result=results.append, on_error=errors.append)
-    source = open_source(source_spec, realtime=False, pose_workers=pose_workers)
+    source = open_source(source_spec, realtime=False, pose_workers=pose_workers, pose_model=pose_model)
+    load_before = load_average()
     engine = LiveEngine(source, scorer, EngineConfig(realtime=False),
                         on_frame=lambda frame: frames_pose_ms.append(frame.pose_ms), on_error=errors.append)
     start = time.perf_counter()
@@ -106,18 +121,21 @@ def bench_pipeline(source_spec: str, model_dir, num_labels: int = 120, window: f
     if engine.fatal_error is not None:
         raise RuntimeError(engine.fatal_error.message)
     scored = [r for r in results if r.state in SCORED_STATES]
+    bodies = [getattr(r, "bodies", None) for r in results]
     scorer_ms = [r.preprocess_ms + r.encode_ms + r.score_ms for r in scored]
     fps = source.fps or 30.0
     return {
         "source": str(source_spec), "device": recognizer.device, "labels": num_labels,
         "pose_workers": getattr(source, "pose_workers", None),
+        "pose_model": pose_model_name(pose_model) if hasattr(source, "pose_model") else None,
         "frames": len(frames_pose_ms), "results": len(results), "scored": len(scored), "errors": len(errors),
         "wall_s": round(wall, 2), "fps": round(len(frames_pose_ms) / wall, 1) if wall > 0 else None,
         "pose_ms": percentiles(frames_pose_ms), "scorer_ms": percentiles(scorer_ms),
         "e2e_ms": percentiles(r.e2e_ms for r in results),
         "paced_frames_dropped": paced_drops(frames_pose_ms, 1.0 / fps),
         "paced_windows_skipped": paced_drops(scorer_ms, stride),
-        "peak_rss_mb": peak_rss_mb(),
+        "results_with_2_bodies": sum(b == 2 for b in bodies), "peak_rss_mb": peak_rss_mb(),
+        "load_average_before": load_before, "load_average_after": load_average(),
     }
 
 
@@ -129,7 +147,7 @@ def run(args) -> int:
         with tempfile.TemporaryDirectory(prefix="smie-random-model-") as scratch:
             model_dir = save_random_model(scratch) if args.random_model else args.model
             report = bench_pipeline(args.source, model_dir, args.labels, args.window, args.stride, args.device,
-                                    args.pose_workers)
+                                    args.pose_workers, args.pose_model)
     except (ModelNotFoundError, SourceError, RuntimeError) as error:
         print(f"smie bench-pipeline: {error}", file=sys.stderr)
         return 2
@@ -137,9 +155,11 @@ def run(args) -> int:
         print(json.dumps(report))
         return 0
     print(f"{report['frames']} frames of {report['source']} in {report['wall_s']} s ({report['fps']} fps), "
-          f"{report['results']} results, {report['labels']} labels, {report['device']}")
+          f"{report['results']} results, {report['labels']} labels, {report['device']}, pose model "
+          f"{report['pose_model']}")
     for key in ("pose_ms", "scorer_ms", "e2e_ms"):
         print(f"  {key:10s} p50 {report[key]['p50']}  p95 {report[key]['p95']}")
     print(f"  a paced run would drop {report['paced_frames_dropped']} frames and skip "
-          f"{report['paced_windows_skipped']} windows; peak RSS {report['peak_rss_mb']} MiB")
+          f"{report['paced_windows_skipped']} windows; peak RSS {report['peak_rss_mb']} MiB; load average "
+          f"{report['load_average_before']} before, {report['load_average_after']} after")
     return 0

@@ -12,6 +12,7 @@ from core.clips.recording import resample_sequence
 from core.clips.video_pose import video_skeleton
 from core.commands import reason_without_path
 from core.live.sources import SourceError
+from core.live.sources.pose_models import DEFAULT_POSE_MODEL, add_pose_model_argument, pose_model_name
 from core.readers.datasets import dataset_folder, dataset_names, load_dataset
 from core.readers.label_presets import readable_name
 from core.readers.ntu_writer import write_ntu_skeleton
@@ -30,8 +31,7 @@ def add_parser(subparsers):
                         "are replaced)")
     parser.add_argument("--fps", type=float, default=30.0, help="frame rate the clips are written at (default 30)")
     parser.add_argument("--limit", type=int, default=None, help="convert only the first N clips")
-    parser.add_argument("--model-complexity", type=int, choices=(0, 1, 2), default=1,
-                        help="MediaPipe Pose complexity for videos (default 1, as the live source)")
+    add_pose_model_argument(parser)
     parser.set_defaults(run=run)
 
 
@@ -74,7 +74,7 @@ def convert_dataset(name: str, folder, fps: float, limit: int | None = None):
     return entries, list(dataset.bad_files)
 
 
-def convert_videos(video_dir: Path, folder, fps: float, limit: int | None = None, model_complexity: int = 1):
+def convert_videos(video_dir: Path, folder, fps: float, limit: int | None = None, pose_model=DEFAULT_POSE_MODEL):
     """(entries written, skipped [(file, reason)]) for every video listed in video_dir/labels.csv."""
     # pulls in torch: imported on use so `smie --help` stays fast
     from core.clips.clip_eval import read_labels_csv
@@ -89,7 +89,7 @@ def convert_videos(video_dir: Path, folder, fps: float, limit: int | None = None
             skipped.append((row.file, "empty label"))
             continue
         try:
-            skeleton = video_skeleton(path, model_complexity)
+            skeleton = video_skeleton(path, pose_model)
         except SourceError as error:
             skipped.append((row.file, str(error)))
             continue
@@ -99,7 +99,7 @@ def convert_videos(video_dir: Path, folder, fps: float, limit: int | None = None
         clip = Clip(joints=skeleton.joints, valid=skeleton.valid, source=str(path), fps=skeleton.fps)
         file = safe_file_name(Path(row.file).with_suffix("").as_posix()) + ".skeleton"
         entries.append(write_clip(folder, file, clip, readable_name(row.label), str(path), fps,
-                                  notes=f"MediaPipe pose, model complexity {model_complexity}"))
+                                  notes=f"MediaPipe pose, {pose_model_name(pose_model)} model"))
     return entries, skipped
 
 
@@ -114,7 +114,7 @@ def run(args) -> int:
             video_dir = Path(args.videos).expanduser()
             if not video_dir.is_dir():
                 raise ClipFolderError(f"video folder not found: {video_dir}")
-            entries, skipped = convert_videos(video_dir, folder, args.fps, args.limit, args.model_complexity)
+            entries, skipped = convert_videos(video_dir, folder, args.fps, args.limit, args.pose_model)
     except (ClipFolderError, FileNotFoundError, ValueError) as error:
         print(f"smie convert: {error}", file=sys.stderr)
         return 2

@@ -7,9 +7,10 @@ from pathlib import Path
 
 from core.benchmark.confusion_image import write_confusion_png
 from core.clips.clip_folder import ClipFolderError
-from core.clips.few_shot import few_shot_episodes
+from core.clips.few_shot import clip_window_features, few_shot_episodes
 from core.commands import reason_without_path
 from core.live.scorer import SCORED_STATES
+from core.live.sources.pose_models import add_pose_model_argument
 from core.paths import DEFAULT_MODEL_DIR
 from core.readers.label_presets import add_label_arguments, labels_from_options
 
@@ -27,15 +28,15 @@ def add_parser(subparsers):
     add_label_arguments(parser, "the distinct labels in DIR")
     parser.add_argument("--model", default=str(DEFAULT_MODEL_DIR), help="model folder (default: %(default)s)")
     parser.add_argument("--device", default=None, help="torch device (default: cuda when available, else cpu)")
-    parser.add_argument("--model-complexity", type=int, choices=(0, 1, 2), default=1,
-                        help="MediaPipe Pose complexity for videos (default 1, as the live source)")
+    add_pose_model_argument(parser)
     parser.add_argument("--json", action="store_true", help="print one JSON object")
     parser.add_argument("--confusion", metavar="PNG", default=None, help="write a confusion-matrix image here")
     parser.add_argument("--reliability", metavar="PNG", default=None,
                         help="write the reliability diagram of the clips' probabilities here")
     parser.add_argument("--shots", type=int, default=0, metavar="K",
                         help="also score few-shot: per draw, K clips of each class become examples and the others "
-                             "are scored by the nearest class mean of the examples' features (0: zero-shot only)")
+                             "are scored by text and examples as the app scores them, beside the nearest class mean "
+                             "of the examples' features (0: zero-shot only)")
     parser.add_argument("--draws", type=int, default=10, metavar="N", help="seeded draws of --shots examples")
     parser.add_argument("--seed", type=int, default=0, help="seed of the first --shots draw")
     parser.add_argument("--no-windows", action="store_true",
@@ -131,10 +132,13 @@ def few_shot_text(few_shot: dict) -> str:
         return (f"few-shot: no draw had two classes with more than {few_shot['shots']} clips "
                 f"(left out: {', '.join(few_shot['left_out'])})")
     left_out = f"; left out (too few clips): {', '.join(few_shot['left_out'])}" if few_shot["left_out"] else ""
-    return (f"few-shot, {few_shot['shots']} example(s) per class, {few_shot['draws']} draws, nearest class mean: "
-            f"top-1 {100 * few_shot['top1']:.1f} % ± {100 * few_shot['top1_std']:.1f} over "
-            f"{few_shot['scored_per_draw']} clips per draw (zero-shot by name on the same clips "
-            f"{100 * few_shot['text']['top1']:.1f} %){left_out}")
+    def figure(summary):
+        return f"{100 * summary['top1']:.1f} % ± {100 * summary['top1_std']:.1f}"
+
+    return (f"few-shot, {few_shot['shots']} example(s) per class, {few_shot['draws']} draws, "
+            f"{few_shot['scored_per_draw']} clips per draw: text and examples {figure(few_shot)}; nearest class "
+            f"mean of the examples {figure(few_shot['nearest_class_mean'])}; by name only "
+            f"{figure(few_shot['text'])}{left_out}")
 
 
 def run(args) -> int:
@@ -146,7 +150,7 @@ def run(args) -> int:
               f"{args.draws}", file=sys.stderr)
         return 2
     # pulls in torch: imported on use so `smie --help` stays fast
-    from core.clips.clip_eval import evaluate_clip_folder
+    from core.clips.clip_eval import evaluate_clip_folder, load_timed_sequence
     from core.clips.window_eval import evaluate_windows
     from core.live.engine import ModelNotFoundError, load_recognizer
     from core.model.checkpoint import CheckpointError
@@ -154,17 +158,20 @@ def run(args) -> int:
     try:
         labels = candidate_labels(args)
         recognizer = load_recognizer(args.model, args.device)
-        report = evaluate_clip_folder(args.folder, recognizer, labels, args.model_complexity)
+        report = evaluate_clip_folder(args.folder, recognizer, labels, args.pose_model)
         reason = windows_skipped_reason(args, report)
-        windows = None if reason else evaluate_windows(args.folder, report, recognizer, args.model_complexity)
+        windows = None if reason else evaluate_windows(args.folder, report, recognizer, args.pose_model)
     except (ModelNotFoundError, CheckpointError, ClipFolderError, ValueError) as error:
         print(f"smie eval-clips: {error}", file=sys.stderr)
         return 2
     summary = report.to_dict()
     summary["calibration_windows"] = windows.to_dict() if windows else None
     if args.shots and report.n:
+        window_features = clip_window_features(args.folder, report.files, recognizer,
+                                               lambda path: load_timed_sequence(path, args.pose_model))
         summary["few_shot"] = few_shot_episodes(report.features, report.truth, report.labels, report.scores,
-                                                args.shots, args.draws, args.seed).to_dict()
+                                                args.shots, args.draws, args.seed, window_features,
+                                                recognizer.fusion, report.temperature).to_dict()
     if args.json:
         print(json.dumps(summary))
     else:

@@ -6,6 +6,7 @@ import threading
 from core.clips.clip_folder import ClipFolderError, open_clip_folder
 from core.clips.recording import Recorder, RecorderConfig, record_source
 from core.live.sources import SourceError, open_source
+from core.live.sources.pose_models import add_pose_model_argument
 from core.readers.labels import LabelSpec
 
 
@@ -23,8 +24,7 @@ def add_parser(subparsers):
     parser.add_argument("--countdown", type=float, default=3.0, help="seconds to wait before recording (default 3)")
     parser.add_argument("--fps", type=float, default=30.0, help="frame rate the clip is written at (default 30)")
     parser.add_argument("--notes", default="", help="free text saved in the manifest row")
-    parser.add_argument("--pose-model", default=None, help="MediaPipe PoseLandmarker .task file "
-                        "(default: the bundled legacy Pose model)")
+    add_pose_model_argument(parser)
     parser.add_argument("--fast", dest="realtime", action="store_false", default=True,
                         help="read files as fast as possible instead of at their recorded pace")
     parser.set_defaults(run=run)

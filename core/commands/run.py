@@ -7,8 +7,10 @@ import sys
 from core.commands import unit_fraction
 from core.live.scorer import SCORED_STATES, UNSURE_BELOW, LiveScorer, ScorerConfig
 from core.live.sources import SourceError, open_source
+from core.live.sources.pose_models import add_pose_model_argument
 from core.paths import DEFAULT_MODEL_DIR
 from core.readers.label_presets import add_label_arguments, labels_from_options, load_preset
+from core.readers.labels import LabelSpec, label_key
 
 log = logging.getLogger(__name__)
 
@@ -37,8 +39,10 @@ def add_parser(subparsers):
                         help="weight of the previous probabilities, 0-1 (default 0: no smoothing)")
     parser.add_argument("--top", type=int, default=5, help="labels listed per result (default 5)")
     parser.add_argument("--device", default=None, help="torch device (default: cuda when available, else cpu)")
-    parser.add_argument("--pose-model", default=None, help="MediaPipe PoseLandmarker .task file "
-                        "(default: the bundled legacy Pose model)")
+    parser.add_argument("--examples", metavar="DIR", default=None,
+                        help="a clip folder (manifest.csv or labels.csv) of recorded examples: each clip is an "
+                             "example of its label, scored beside the label's name; labels not yet listed are added")
+    add_pose_model_argument(parser)
     parser.add_argument("--pose-workers", type=int, default=None,
                         help="MediaPipe estimators on alternate frames (default: 2 with two cores or more)")
     parser.add_argument("--jsonl", action="store_true", help="print one JSON object per result")
@@ -83,6 +87,24 @@ def format_result(result) -> str:
     return f"{result.timestamp:8.2f} s  {best}  (e2e {result.e2e_ms:.0f} ms)"
 
 
+def with_examples(labels: list, folder, pose_model) -> tuple[list, list]:
+    """The labels plus those of --examples DIR not yet listed, and the examples read from DIR (each unusable
+    clip said on stderr by name)."""
+    if folder is None:
+        return labels, []
+    # reads videos (pose estimation) and skeleton files: imported on use so `smie --help` stays fast
+    from core.clips.example_library import examples_from_folder
+
+    names, loaded = examples_from_folder(folder, pose_model)
+    for problem in loaded.problems:
+        print(f"smie run: example not used: {problem}", file=sys.stderr)
+    listed = {label_key(label.name) for label in labels}
+    added = [LabelSpec(name) for name in names if label_key(name) not in listed]
+    log.info("%d examples of %d labels from %s (%d labels added)", len(loaded.examples), len(names), folder,
+             len(added))
+    return labels + added, loaded.examples
+
+
 def run(args) -> int:
     # pulls in torch: imported on use so `smie --help` stays fast
     from core.live.engine import EngineConfig, LiveEngine, ModelNotFoundError, load_recognizer
@@ -92,13 +114,17 @@ def run(args) -> int:
         source = open_source(args.source, realtime=args.realtime, pose_model=args.pose_model,
                              pose_workers=args.pose_workers)
         recognizer = load_recognizer(args.model, args.device)
+        labels, examples = with_examples(labels, args.examples, args.pose_model)
     except (ModelNotFoundError, SourceError, ValueError) as error:
         print(f"smie run: {error}", file=sys.stderr)
         return 2
     results = queue.Queue(maxsize=1000)
     config = ScorerConfig(window_seconds=args.window, stride_seconds=args.stride, temperature=args.temperature,
                           unsure_below=args.unsure_below, smoothing=args.smoothing, top_k=args.top)
-    scorer = LiveScorer(recognizer, labels, config, results=results)
+    scorer = LiveScorer(recognizer, (), config, results=results)
+    label_set = scorer.set_labels(labels, examples)
+    for problem in label_set.example_problems:
+        print(f"smie run: example not used: {problem}", file=sys.stderr)
     printer = CaptureProblemPrinter()
     engine_config = EngineConfig(realtime=args.realtime, give_up_without_frames_s=CAMERA_GIVE_UP_S)
     engine = LiveEngine(source, scorer, engine_config, on_error=printer)

@@ -201,7 +201,10 @@ def _parse_frames(path: Path, lines: list[str], row: int, num_frames: int, width
     block = lines[row:end]
     with warnings.catch_warnings():  # fromstring stops at the first bad token (and warns); the size check sees it
         warnings.simplefilter("ignore", DeprecationWarning)
-        values = np.fromstring("\n".join(block), sep=" ")
+        try:
+            values = np.fromstring("\n".join(block), sep=" ")
+        except ValueError:  # numpy 2 raises at the bad token instead: the line search below names it
+            values = np.zeros(0)
     if values.size != num_frames * width or not np.isfinite(values).all():
         for offset, line_text in enumerate(block):  # find the first bad line for the message
             tokens = line_text.split()

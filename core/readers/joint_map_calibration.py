@@ -9,7 +9,7 @@ from pathlib import Path
 
 import numpy as np
 
-from core.paths import data_root
+from core.paths import MODELS_DIR, data_root
 from core.readers.datasets import load_dataset
 from core.skeleton import joint_maps
 from core.skeleton.joint_maps import MEDIAPIPE33_NAMES
@@ -119,23 +119,34 @@ def kinect_v2_frames(root: Path) -> dict[str, tuple[np.ndarray, np.ndarray]]:
     return frames
 
 
-def mediapipe_video_landmarks(videos: list[Path]) -> tuple[np.ndarray, np.ndarray]:
-    """MediaPipe Pose (full model) world landmarks of every frame with a person: (F, 33, 3), visibility (F, 33)."""
+def mediapipe_video_landmarks(videos: list[Path], pose_model: str | Path = "full") -> tuple[np.ndarray, np.ndarray]:
+    """MediaPipe PoseLandmarker (default the full model of models/pose/; "lite" or a .task file) world landmarks of
+    every frame with a person, one person per frame: (F, 33, 3), visibility (F, 33)."""
     # cv2, mediapipe imported on use: importing this module stays light
     import cv2
     import mediapipe as mp
+    from mediapipe.tasks.python import BaseOptions, vision
 
+    bundled = {"lite": MODELS_DIR / "pose" / "pose_landmarker_lite.task",
+               "full": MODELS_DIR / "pose" / "pose_landmarker_full.task"}
+    model = bundled.get(str(pose_model).lower(), Path(pose_model))
     world, visibility = [], []
     for video in videos:
         capture = cv2.VideoCapture(str(video))
-        with mp.solutions.pose.Pose(static_image_mode=False, model_complexity=1) as pose:
+        fps = capture.get(cv2.CAP_PROP_FPS) or 30.0
+        options = vision.PoseLandmarkerOptions(base_options=BaseOptions(model_asset_path=str(model)),
+                                               running_mode=vision.RunningMode.VIDEO, num_poses=1)
+        with vision.PoseLandmarker.create_from_options(options) as pose:
+            index = 0
             while True:
                 ok, frame = capture.read()
                 if not ok:
                     break
-                result = pose.process(cv2.cvtColor(frame, cv2.COLOR_BGR2RGB))
-                if result.pose_world_landmarks is not None:
-                    marks = result.pose_world_landmarks.landmark
+                image = mp.Image(image_format=mp.ImageFormat.SRGB, data=cv2.cvtColor(frame, cv2.COLOR_BGR2RGB))
+                result = pose.detect_for_video(image, int(round(1000 * index / fps)))
+                index += 1
+                if result.pose_world_landmarks:
+                    marks = result.pose_world_landmarks[0]
                     world.append([[m.x, m.y, m.z] for m in marks])
                     visibility.append([m.visibility for m in marks])
         capture.release()
@@ -146,13 +157,15 @@ def main(argv: list[str] | None = None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--data", type=Path, default=None, help="data root (default: core.paths.data_root())")
     parser.add_argument("--no-video", action="store_true", help="skip the MediaPipe part (slow: runs the model)")
+    parser.add_argument("--pose-model", default="full", metavar="lite|full|FILE.task",
+                        help="MediaPipe pose model of the video part (default full: the constants were fitted on it)")
     args = parser.parse_args(argv)
     root = args.data or data_root()
     per_dataset = {name: fit_kinect_v2(*frames) for name, frames in kinect_v2_frames(root).items()}
     fitted = {key: float(np.mean([fit[key] for fit in per_dataset.values()])) for key in per_dataset["gtu"]}
     if not args.no_video:
         videos = sorted((root / "webcam_arms").glob("*.avi"))
-        world, visibility = mediapipe_video_landmarks(videos)
+        world, visibility = mediapipe_video_landmarks(videos, args.pose_model)
         print(f"MediaPipe: {len(world)} frames with a person in {len(videos)} videos")
         mediapipe = mediapipe_lengths(world, visibility)
         fitted.update({f"mediapipe {k}": v for k, v in mediapipe.items()})

@@ -9,8 +9,9 @@ from io_fixtures import moving_body
 from core.cli import main
 from core.clips.clip_eval import evaluate_clip_folder
 from core.clips.clip_folder import ClipEntry, ClipFolder
-from core.clips.window_eval import evaluate_windows, live_windows, window_end_times
+from core.clips.window_eval import evaluate_windows
 from core.commands.bench_pipeline import save_random_model
+from core.live.clip_windows import live_windows, window_end_times
 from core.live.recognizer import Recognizer
 from core.live.scorer import SCORED_STATES
 from core.live.sources.replay import save_recording

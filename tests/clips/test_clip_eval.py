@@ -128,7 +128,7 @@ def test_a_video_without_a_person_is_skipped_and_its_pose_cached(tmp_path, model
     assert code == 1 and report["n"] == 0 and report["top1"] is None
     assert report["skipped"] == [{"file": "noise.avi", "reason": "MediaPipe found no person in any of the 8 frames"}]
     again = video_skeleton(folder / "noise.avi")
-    assert again.from_cache and again.joints.shape == (8, 1, 25, 3) and again.fps == pytest.approx(10.0)
+    assert again.from_cache and again.joints.shape == (8, 2, 25, 3) and again.fps == pytest.approx(10.0)
 
 
 WEBCAM_SAMPLE = ["PS7A1P1T1.avi", "PS7A2P1T1.avi", "PS7A3P1T1.avi"]  # one clip of each of the 3 actions

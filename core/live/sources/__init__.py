@@ -11,7 +11,7 @@ from core.live.sources.replay import REPLAY_SUFFIXES, ReplaySource
 __all__ = ["Frame", "Source", "SourceError", "open_source", "describe_specs"]
 
 # Which options each kind of source takes; others are ignored for that kind (e.g. realtime for a camera).
-_CAMERA_OPTIONS = {"pose_model", "model_complexity", "keep_image", "pose_workers"}
+_CAMERA_OPTIONS = {"pose_model", "keep_image", "pose_workers", "num_poses"}
 _VIDEO_OPTIONS = _CAMERA_OPTIONS | {"realtime"}
 _REPLAY_OPTIONS = {"realtime", "loop"}
 _ALL_OPTIONS = _VIDEO_OPTIONS | _REPLAY_OPTIONS
@@ -26,10 +26,10 @@ def open_source(spec: str, **options) -> Source:
     """A Source for `spec` (not yet opened; the engine opens it in its capture thread).
 
     spec: camera index ("0"), video file, .skeleton / .npz file, "kinect2" or "azure".
-    options: realtime (files: keep the recorded pace, default True), loop (replays), pose_model (a MediaPipe
-    .task file; default: the bundled legacy Pose model), model_complexity (legacy Pose: 0, 1, 2),
+    options: realtime (files: keep the recorded pace, default True), loop (replays), pose_model ("lite", "full"
+    or a MediaPipe PoseLandmarker .task file; default core.live.sources.pose_models.DEFAULT_POSE_MODEL),
     keep_image (attach the BGR image to frames, default True), pose_workers (pose estimators working on
-    alternate frames; default 2 on a machine with two cores or more).
+    alternate frames; default 2 on a machine with two cores or more), num_poses (people per frame, default 2).
     """
     unknown = set(options) - _ALL_OPTIONS
     if unknown:

@@ -1,4 +1,5 @@
-"""Webcam or video file -> MediaPipe Pose world landmarks (33) -> NTU-25 skeleton frames."""
+"""Webcam or video file -> MediaPipe PoseLandmarker (up to two people, 33 landmarks each) -> NTU-25 skeleton frames
+with each person in camera space and in a stable body slot."""
 
 import contextlib
 import logging
@@ -13,18 +14,25 @@ import numpy as np
 
 from core.live.sources.base import Frame, Pacer, Source, SourceError, empty_skeleton
 from core.live.sources.native_stderr import filtered_native_stderr
+from core.live.sources.pose_models import DEFAULT_POSE_MODEL, pose_model_path, pose_model_problem
+from core.live.sources.pose_tracking import BodySlots, image_centre, place_in_camera
 from core.live.sources.video_check import (
     camera_not_found_message,
     is_truncated,
     truncated_video_message,
     unopenable_video_message,
 )
+from core.skeleton.clip import MAX_BODIES
 from core.skeleton.joint_maps import to_ntu25
 
 log = logging.getLogger(__name__)
 
 NUM_LANDMARKS = 33
 FALLBACK_FPS = 30.0  # when a file does not state its frame rate
+# The person detector's threshold (MediaPipe's default 0.5). A second, smaller person beside a first one scores
+# lower: on two real videos side by side 0.3 found the second person after 34 frames instead of 79, and on the
+# 2,565 frames of the single-person clips (tai chi, webcam_arms) it found no second body at either threshold.
+MIN_DETECTION_CONFIDENCE = 0.3
 
 
 def landmarks_to_skeleton(world: np.ndarray, visibility: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -44,49 +52,31 @@ def landmarks_to_image_points(normalised_xy: np.ndarray, image_shape) -> np.ndar
     return (-ntu[..., :2] * (width, height)).astype(np.float32)  # to_ntu25 turns x and y round; undo that
 
 
-class _LegacyPose:
-    """mp.solutions.pose with its bundled model (no file to download)."""
-
-    def __init__(self, model_complexity: int):
-        # mediapipe imported on use: importing this module stays light
-        import mediapipe as mp
-
-        self._pose = mp.solutions.pose.Pose(model_complexity=model_complexity, static_image_mode=False)
-
-    def __call__(self, rgb: np.ndarray, timestamp_ms: int):
-        result = self._pose.process(rgb)
-        if result.pose_world_landmarks is None:
-            return None
-        return [(lm.x, lm.y, lm.z, lm.visibility, im.x, im.y)
-                for lm, im in zip(result.pose_world_landmarks.landmark, result.pose_landmarks.landmark)]
-
-    def close(self):
-        self._pose.close()
-
-
 class _TaskPose:
-    """The Tasks PoseLandmarker in VIDEO mode, for a user-supplied .task model file."""
+    """The Tasks PoseLandmarker in VIDEO mode (it tracks each person from the previous frame) on a .task file."""
 
-    def __init__(self, model_file: Path):
+    def __init__(self, model_file: Path, num_poses: int):
         # mediapipe imported on use: importing this module stays light
         import mediapipe as mp
         from mediapipe.tasks.python import BaseOptions, vision
 
         self._mp = mp
         options = vision.PoseLandmarkerOptions(base_options=BaseOptions(model_asset_path=str(model_file)),
-                                               running_mode=vision.RunningMode.VIDEO, num_poses=1)
+                                               running_mode=vision.RunningMode.VIDEO, num_poses=num_poses,
+                                               min_pose_detection_confidence=MIN_DETECTION_CONFIDENCE)
         self._landmarker = vision.PoseLandmarker.create_from_options(options)
         self._last_ms = -1
 
-    def __call__(self, rgb: np.ndarray, timestamp_ms: int):
+    def __call__(self, rgb: np.ndarray, timestamp_ms: int) -> list[np.ndarray]:
+        """One (33, 6) float32 array per person found: world x, y, z (metres, centred between the hips),
+        visibility, image x, y (fractions of the width and height)."""
         timestamp_ms = max(timestamp_ms, self._last_ms + 1)  # VIDEO mode needs strictly increasing timestamps
         self._last_ms = timestamp_ms
         image = self._mp.Image(image_format=self._mp.ImageFormat.SRGB, data=np.ascontiguousarray(rgb))
         result = self._landmarker.detect_for_video(image, timestamp_ms)
-        if not result.pose_world_landmarks:
-            return None
-        return [(lm.x, lm.y, lm.z, lm.visibility if lm.visibility is not None else 1.0, im.x, im.y)
-                for lm, im in zip(result.pose_world_landmarks[0], result.pose_landmarks[0])]
+        return [np.array([(lm.x, lm.y, lm.z, lm.visibility if lm.visibility is not None else 1.0, im.x, im.y)
+                          for lm, im in zip(world, marks)], np.float32)
+                for world, marks in zip(result.pose_world_landmarks, result.pose_landmarks)]
 
     def close(self):
         self._landmarker.close()
@@ -111,8 +101,12 @@ def default_pose_workers() -> int:
 
 
 class MediaPipeSource(Source):
-    """Frames from a camera (int index) or a video file through MediaPipe Pose.
+    """Frames from a camera (int index) or a video file through the MediaPipe PoseLandmarker.
 
+    pose_model: "lite", "full" (models/pose/) or a PoseLandmarker .task file. Up to num_poses people per frame
+    (NTU's two body slots): each is placed in camera space from its image landmarks (pose_tracking) and keeps its
+    slot by image position from frame to frame; Frame.joints has as many rows as the highest slot in use, a slot
+    whose person is missing in this frame all-invalid. Per-joint validity: MediaPipe's visibility >= 0.5.
     The image is never mirrored before pose estimation: a mirrored skeleton is a different action.
     Files: timestamps from the file's fps; with realtime=True frames are paced to that fps and frames that
     are already late are skipped (counted in dropped_frames). Cameras: time.monotonic() timestamps.
@@ -121,13 +115,16 @@ class MediaPipeSource(Source):
     still being estimated.
     """
 
-    def __init__(self, target: int | str | Path, pose_model: str | Path | None = None, model_complexity: int = 1,
-                 realtime: bool = True, keep_image: bool = True, pose_workers: int | None = None):
+    def __init__(self, target: int | str | Path, pose_model: str | Path | None = DEFAULT_POSE_MODEL,
+                 realtime: bool = True, keep_image: bool = True, pose_workers: int | None = None,
+                 num_poses: int = MAX_BODIES):
         self.is_live = isinstance(target, int)
         self.target = target if self.is_live else Path(target)
         self.name = f"camera {target}" if self.is_live else str(self.target)
-        self.pose_model = Path(pose_model) if pose_model else None
-        self.model_complexity = model_complexity
+        self.pose_model_spec = pose_model
+        self.pose_model = pose_model_path(pose_model)
+        self.num_poses = max(1, min(num_poses, MAX_BODIES))  # the model has two body slots
+        self._slots = BodySlots()
         self.realtime = realtime
         self.keep_image = keep_image
         self.pose_workers = max(1, pose_workers if pose_workers is not None else default_pose_workers())
@@ -148,8 +145,9 @@ class MediaPipeSource(Source):
         # cv2 imported on use: importing this module stays light
         import cv2
 
-        if self.pose_model is not None and not self.pose_model.is_file():
-            raise SourceError(f"pose model not found: {self.pose_model} (give a MediaPipe PoseLandmarker .task file)")
+        problem = pose_model_problem(self.pose_model_spec)
+        if problem:
+            raise SourceError(problem)
         if not self.is_live and not self.target.is_file():
             raise SourceError(f"video file not found: {self.target}")
         self._capture = cv2.VideoCapture(self.target if self.is_live else str(self.target))
@@ -175,6 +173,7 @@ class MediaPipeSource(Source):
         self._start_up_output.enter_context(filtered_native_stderr())
         self._poses = [thread.submit(self._new_estimator).result() for thread in self._threads]
         self._pending.clear()
+        self._slots.reset()
         self._ended = False
         self._index = 0
         self.dropped_frames = 0
@@ -193,24 +192,36 @@ class MediaPipeSource(Source):
         return ok, image, timestamp, captured_at
 
     def _new_estimator(self):
-        return _TaskPose(self.pose_model) if self.pose_model else _LegacyPose(self.model_complexity)
+        return _TaskPose(self.pose_model, self.num_poses)
 
     def _estimate(self, pose, image: np.ndarray, timestamp: float):
-        """(joints, valid, image points or None, pose ms) of one BGR image, on a pose worker's thread."""
+        """([(joints (25, 3), valid (25,), image points (25, 2), image centre (2,)) per person], pose ms) of one
+        BGR image, on a pose worker's thread; each person already placed in camera space."""
         # cv2 imported on use: importing this module stays light
         import cv2
 
         start = time.perf_counter()
         rgb = cv2.cvtColor(image, cv2.COLOR_BGR2RGB)
-        landmarks = pose(rgb, int(round(timestamp * 1000)))
-        image_points = None
-        if landmarks is None:
+        people = []
+        for values in pose(rgb, int(round(timestamp * 1000))):  # (33, 6): world xyz, visibility, image x, y
+            world = place_in_camera(values[:, :3], values[:, 4:6], values[:, 3], image.shape)
+            joints, valid = landmarks_to_skeleton(world, values[:, 3])
+            points = landmarks_to_image_points(values[:, 4:6], image.shape)
+            people.append((joints[0], valid[0], points[0], image_centre(values[:, 4:6], values[:, 3])))
+        return people, 1e3 * (time.perf_counter() - start)
+
+    def _in_slots(self, people, timestamp: float):
+        """(joints (M, 25, 3), valid (M, 25), image points (M, 25, 2)) with each person in its BodySlots slot."""
+        if not people:
             joints, valid = empty_skeleton()
-        else:
-            values = np.asarray(landmarks, np.float32)  # (33, 6): world x, y, z, visibility, image x, y (0..1)
-            joints, valid = landmarks_to_skeleton(values[:, :3], values[:, 3])
-            image_points = landmarks_to_image_points(values[:, 4:6], image.shape)
-        return joints, valid, image_points, 1e3 * (time.perf_counter() - start)
+            return joints, valid, np.zeros((0, 25, 2), np.float32)
+        slots = self._slots.assign([centre for *_, centre in people], timestamp)
+        used = max(slots) + 1
+        joints, valid = np.zeros((used, 25, 3), np.float32), np.zeros((used, 25), bool)
+        points = np.zeros((used, 25, 2), np.float32)
+        for slot, (person_joints, person_valid, person_points, _) in zip(slots, people):
+            joints[slot], valid[slot], points[slot] = person_joints, person_valid, person_points
+        return joints, valid, points
 
     def _submit_next(self) -> bool:
         """Grab the next image and hand it to its estimator; False at the end of a file."""
@@ -236,7 +247,8 @@ class MediaPipeSource(Source):
         if not self._pending:
             return None
         future, index, timestamp, captured_at, image = self._pending.popleft()
-        joints, valid, image_points, pose_ms = future.result()
+        people, pose_ms = future.result()
+        joints, valid, image_points = self._in_slots(people, timestamp)  # in frame order: slots follow people
         if index + 1 >= self.pose_workers:  # every estimator has processed an image: its start-up is over
             self._start_up_output.close()
         return Frame(joints=joints, valid=valid, timestamp=timestamp, index=index, captured_at=captured_at,
@@ -249,8 +261,10 @@ class MediaPipeSource(Source):
         self._start_up_output.close()
         self._threads = []
         self._pending.clear()
-        for pose in self._poses:
-            pose.close()
+        if self._poses:
+            with filtered_native_stderr():  # LiteRT says goodbye to its accelerator on each close
+                for pose in self._poses:
+                    pose.close()
         self._poses = []
         if self._capture is not None:
             self._capture.release()

@@ -11,10 +11,12 @@ import threading
 
 log = logging.getLogger(__name__)
 
-# absl/glog lines of info and warning severity ("I0000 00:00:..." / "W1201 ..."), and TFLite's and absl's
-# one-line notices. Errors (E, F) are kept: they may say why pose estimation fails.
+# absl/glog lines of info and warning severity ("I0000 00:00:..." / "W1201 ..."), TFLite's and absl's one-line
+# notices, and LiteRT's (mediapipe 0.10.30 and later: "INFO: [environment.cc:36] ...", "WARNING: [model_load.cc:402]
+# ..."). Errors (E, F, "ERROR:") are kept: they may say why pose estimation fails.
 CHATTER = re.compile(r"^(?:[IW]\d{4} \d\d:\d\d:\d\d|INFO: Created TensorFlow Lite|"
-                     r"WARNING: All log messages before absl::InitializeLog\(\) is called)")
+                     r"WARNING: All log messages before absl::InitializeLog\(\) is called|"
+                     r"(?:INFO|WARNING): \[[\w.]+:\d+\] |WARNING: Logging before InitGoogle\(\))")
 _redirect_lock = threading.Lock()  # file descriptor 2 is one per process
 
 
