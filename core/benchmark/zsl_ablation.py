@@ -3,6 +3,7 @@
 import copy
 import logging
 
+from core.benchmark.attribute_pairs import ATTRIBUTE_METHOD
 from core.benchmark.zsl_bench import run_split
 
 log = logging.getLogger(__name__)
@@ -14,6 +15,9 @@ ABLATION_STEPS = {
     "descriptions": ("+ descriptions (trained on names and descriptions)", {"text": "mixed"}),
     "negatives": ("+ all other-class negatives", {"smie": {"negatives": "all"}}),
     "mirror": ("+ left/right mirroring of side-free classes", {"pretrain": {"mirror": True}}),
+    # this row only: SMIE's scores of the row above plus the attribute term (weights fitted on pseudo-unseen
+    # classes); the rows below add their levers to the row above it, without the term
+    "attributes": ("+ attribute term (side, direction, rotation, posture order ...)", {}),
     "streams": ("+ bone and motion streams (an encoder and head each, scores averaged)",
                 {"streams": ("joint", "bone", "motion")}),
     "finetune": ("+ encoder's last two blocks fine-tuned with the head", {"finetune": {"blocks": 2}}),
@@ -28,7 +32,7 @@ def ablation_configs(base, steps: tuple[str, ...] = tuple(ABLATION_STEPS)):
     if unknown or not steps:
         raise ValueError(f"unknown ablation steps {unknown}; known: {list(ABLATION_STEPS)}")
     rows, config = [], copy.deepcopy(base)
-    for step_number, (name, changes) in enumerate(ABLATION_STEPS[key] for key in steps):
+    for step_number, (key, (name, changes)) in enumerate((key, ABLATION_STEPS[key]) for key in steps):
         config = copy.deepcopy(config)
         for key, value in changes.items():
             if isinstance(value, dict):
@@ -36,7 +40,7 @@ def ablation_configs(base, steps: tuple[str, ...] = tuple(ABLATION_STEPS)):
             else:
                 setattr(config, key, value)
         last = step_number == len(steps) - 1
-        methods = ("smie",) + (COMPARED_METHODS if last else ())
+        methods = (ATTRIBUTE_METHOD if key == "attributes" else "smie",) + (COMPARED_METHODS if last else ())
         config.methods = methods
         rows.append((name, config))
     return rows
@@ -46,7 +50,7 @@ def row_label(row_name: str, method: str) -> str:
     """The table row of a method's result; a per-stream member ("smie[bone]") is named as that row's stream."""
     base, _, member = method.partition("[")
     member = member.rstrip("]")
-    label = row_name if base == "smie" else f"{base} with every lever above"
+    label = row_name if base in ("smie", ATTRIBUTE_METHOD) else f"{base} with every lever above"
     return f"{label}, {member} stream alone" if member else label
 
 

@@ -5,6 +5,7 @@ import logging
 
 import numpy as np
 
+from core.benchmark.attribute_pairs import ATTRIBUTE_METHOD, bench_attribute_row
 from core.benchmark.zsl_runs import BenchConfig, stream_encoder_overrides, stream_scores
 from core.benchmark.zsl_selection import select_text_mode
 from core.metrics import zsl_metrics
@@ -30,14 +31,29 @@ def run_split(arrays, split, seed: int, config: BenchConfig, text_encoder, progr
     if config.select_text:
         chosen, results["text_selection"] = select_text_mode(arrays, split, seed, config, text_encoder, progress)
         config = dataclasses.replace(config, text=chosen, select_text=False)
-    per_stream = {}
+    wants_attributes = ATTRIBUTE_METHOD in config.methods
+    reported = config.methods
+    if wants_attributes:  # its scores are SMIE's: the SMIE head is trained (and reported only when asked for)
+        config = dataclasses.replace(config, methods=tuple(dict.fromkeys(
+            m for m in config.methods + ("smie",) if m != ATTRIBUTE_METHOD)))
+        reported = tuple(m for m in reported if m != ATTRIBUTE_METHOD)
+    per_stream, keep = {}, {}
     for input_stream in config.streams:
         overrides = stream_encoder_overrides(config, input_stream)
-        scores, pretrain_info, seen_classes = stream_scores(arrays, split, seed, config, text_encoder, progress,
-                                                             pool_arrays, overrides)
+        scores, pretrain_info, seen_classes = stream_scores(
+            arrays, split, seed, config, text_encoder, progress, pool_arrays, overrides,
+            keep=keep if input_stream == config.streams[0] else None)
         results["pretrain"][input_stream], results["seen_classes"] = pretrain_info, seen_classes
         per_stream[input_stream] = scores
-    for method_key in config.methods:
+    if wants_attributes and len(config.streams) > 1:
+        log.warning("%s: the attribute row takes one input stream; left out with %s", split.name, config.streams)
+    elif wants_attributes:
+        row = bench_attribute_row(arrays, split, seed, config, text_encoder, keep, progress)
+        results["methods"][ATTRIBUTE_METHOD] = row
+        log.info("%s seed %d %s: top1 %.1f%% (without %.1f%%), pairs %s, mirror %s", split.name, seed,
+                 ATTRIBUTE_METHOD, 100 * row["top1"], 100 * row["without"]["top1"], row["pairs"]["mean"],
+                 row["mirror"]["accuracy"])
+    for method_key in reported:
         members = [per_stream[name][method_key] for name in config.streams]
         metrics = zsl_metrics(np.mean([_z_scored(m) for m in members], axis=0) if len(members) > 1 else members[0],
                               unseen.labels)

@@ -25,6 +25,7 @@ BENCH_METHODS = {
     "smie_no_temporal": ("smie_no_temporal", None),
     "smie": ("smie", None),
     "smie_desc": ("smie", "descriptions"),
+    "smie_attributes": ("smie", None),  # SMIE's scores plus the attribute term (core.benchmark.attribute_pairs)
 }
 
 
@@ -106,8 +107,11 @@ def stream_encoder_overrides(config: BenchConfig, input_stream: str) -> dict:
     return dict(config.encoder, **({"input_stream": input_stream} if input_stream != "joint" else {}))
 
 
-def stream_scores(arrays, split, seed, config, text_encoder, progress, pool_arrays, encoder_overrides):
-    """({method: (N_unseen, L) scores}, pretraining info, seen class count) of one encoder and its heads."""
+def stream_scores(arrays, split, seed, config, text_encoder, progress, pool_arrays, encoder_overrides,
+                  keep: dict | None = None):
+    """({method: (N_unseen, L) scores}, pretraining info, seen class count) of one encoder and its heads.
+    keep, a dict, receives "encoder" (fine-tuned when the SMIE heads fine-tune it), "heads" {method: head} and
+    "scores", for scoring more clips or labels with the same model (the attribute row)."""
     pretrain_config = PretrainConfig(seed=seed, **config.pretrain)
     seen, seen_names = seen_training_set(arrays, split, pool_arrays if config.pool_seen else None)
     unseen = arrays.restrict_classes(list(split.unseen_names))
@@ -136,5 +140,12 @@ def stream_scores(arrays, split, seed, config, text_encoder, progress, pool_arra
                                                 **config.finetune})
             tuned, head, _ = finetune(encoder, head, seen.x, seen.labels, seen_text, finetune_config, progress)
             features = extract_features(tuned, unseen.x)
+            if keep is not None:
+                keep["encoder"] = tuned
         scores[method_key] = score(head, features, unseen_text)
+        if keep is not None:
+            keep.setdefault("encoder", encoder)
+            keep.setdefault("heads", {})[method_key] = head
+    if keep is not None:
+        keep["scores"] = scores
     return scores, pretrain_info, len(seen_names)

@@ -23,13 +23,17 @@ def add_parser(subparsers) -> None:
                                                                  "the pooled setting only)")
     parser.add_argument("--seeds", type=int, default=1, help="seeds per split (mean and std are reported)")
     parser.add_argument("--first-seed", type=int, default=0, help="seeds run are first-seed .. first-seed+seeds-1")
-    parser.add_argument("--methods", default="devise,relationnet,revise,smie_no_temporal,smie,smie_desc",
-                        help="comma-separated methods to compare (default: %(default)s)")
+    parser.add_argument("--methods", default="devise,relationnet,revise,smie_no_temporal,smie,smie_attributes,smie_desc",
+                        help="comma-separated methods to compare (default: %(default)s; smie_attributes: SMIE plus "
+                             "the attribute term, its weights fitted on pseudo-unseen classes of a second encoder, "
+                             "with per-pair accuracy and the mirror test)")
+    parser.add_argument("--no-attributes", action="store_true",
+                        help="leave the attribute term out (no smie_attributes row, no second encoder for it)")
     parser.add_argument("--pooled", action="store_true",
                         help="add the pooled setting: pretrain on MSR+UTKinect+GTU+NTU samples, test on UTD-MHAD classes none contains")
     parser.add_argument("--ablation", action="store_true",
                         help="ablation table: SMIE with one lever added per row, then the baselines with all of them")
-    parser.add_argument("--ablation-steps", default="base,pool,descriptions,negatives,mirror,streams,finetune",
+    parser.add_argument("--ablation-steps", default="base,pool,descriptions,negatives,mirror,attributes,streams,finetune",
                         help="levers added row by row, in this order (default: all)")
     parser.add_argument("--text", default="names", choices=["names", "descriptions", "mixed"],
                         help="label text of the methods that do not fix their own (mixed: trained on names and "
@@ -111,7 +115,8 @@ def run(args) -> int:
         columns = list(dict.fromkeys(split for per_split in runs.values() for split in per_split))
         write_results(summarise(runs), None, columns, args.json_path)
         return 0
-    methods = tuple(m.strip() for m in args.methods.split(",") if m.strip())
+    methods = tuple(m.strip() for m in args.methods.split(",") if m.strip()
+                    and not (args.no_attributes and m.strip() == "smie_attributes"))
     unknown = [m for m in methods if m not in BENCH_METHODS]
     if unknown:
         print(f"unknown methods {unknown}; known: {list(BENCH_METHODS)}")
@@ -144,8 +149,10 @@ def run(args) -> int:
         # pulls in torch: imported on use so `smie --help` stays fast
         from core.benchmark.zsl_ablation import ablation_configs
 
+        steps = tuple(s.strip() for s in args.ablation_steps.split(",") if s.strip()
+                      and not (args.no_attributes and s.strip() == "attributes"))
         try:
-            rows = ablation_configs(config, tuple(s.strip() for s in args.ablation_steps.split(",") if s.strip()))
+            rows = ablation_configs(config, steps)
         except ValueError as error:
             print(error)
             return 2

@@ -25,6 +25,9 @@ def add_parser(subparsers) -> None:
     parser.add_argument("--sizes", default=",".join(map(str, LIST_SIZES)),
                         help="label-list sizes to fit a temperature for (default: %(default)s)")
     parser.add_argument("--seed", type=int, default=0, help="seed of the drawn label lists")
+    parser.add_argument("--attributes", action="store_true",
+                        help="also fit the attribute term's weights (side, direction, rotation, posture order ...) "
+                             "on the same held-out classes and store them in --model")
     parser.add_argument("--json", action="store_true", help="print the fitted temperatures and figures as JSON")
     parser.set_defaults(run=run)
 
@@ -90,6 +93,8 @@ def run(args) -> int:
             **fusion.weights.to_dict(), "nll": fusion.nll, "top1": fusion.top1, "episodes": fusion.episodes,
             "queries": fusion.rows}
     update_metrics(args.model, metrics)
+    if args.attributes:
+        summary["attributes"] = _fit_attributes(args, source, unseen, unseen_names, quiet=args.json)
     if args.json:
         print(json.dumps(summary, default=float))
         return 0
@@ -104,9 +109,37 @@ def run(args) -> int:
         return 0
     weights = fusion.weights
     print(f"examples against text ({fusion.episodes} few-shot episodes, {fusion.rows} queries): scale "
-          f"{weights.scale:g}, offset {weights.offset:g}, half weight at {weights.half_weight_at:g} examples; "
+          f"{weights.scale:g}, offset {weights.offset:g}, half weight at {weights.half_weight_at:g} examples, "
+          f"text replaced {weights.text_drop:g}; "
           f"NLL {fusion.nll['text']:.2f} -> {fusion.nll['fused']:.2f}")
     for shots, top1 in sorted(fusion.top1.items()):
         print(f"  true label with {shots} example(s): top-1 {100 * top1['text']:.1f} % by name -> "
               f"{100 * top1['fused']:.1f} % with examples ({top1['queries']} queries)")
     return 0
+
+
+def _fit_attributes(args, source, unseen, unseen_names: list[str], quiet: bool) -> dict:
+    """Fit the attribute term's weights on the source model's held-out classes and store them in args.model."""
+    # pulls in torch: imported on use so `smie --help` stays fast
+    import numpy as np
+
+    from core.benchmark.attribute_pairs import ClipScorer, clip_windows, fit_on_pseudo_unseen
+    from core.model.attribute_term import store_attribute_weights
+    from core.skeleton.preprocess import PreprocessConfig
+
+    meta = source.metadata
+    text_encoder = TextEncoder(meta.text_model)
+
+    def embedder(names):
+        return label_text(text_encoder, list(names), meta.text_use_descriptions, tuple(meta.text_templates))
+
+    raw = clip_windows(unseen, PreprocessConfig(**meta.preprocess) if meta.preprocess else None)
+    weights, report = fit_on_pseudo_unseen(ClipScorer(source.encoder, source.head, embedder), np.asarray(unseen.x),
+                                           raw, unseen.labels, list(unseen_names), {"model": str(args.source)})
+    store_attribute_weights(args.model, weights)
+    if not quiet:
+        print("attribute weights: " + ", ".join(f"{k} {v:.3f}" for k, v in weights.weights.items()))
+        for group, figures in report.items():
+            print(f"  {group}: {figures['episodes']} episodes, top-1 {100 * figures['top1_before']:.1f}% -> "
+                  f"{100 * figures['top1_after']:.1f}%")
+    return {"weights": weights.to_dict(), "fit": report}

@@ -50,7 +50,10 @@ def add_parser(subparsers) -> None:
     pre.add_argument("--input-stream", default="joint", choices=["joint", "bone", "motion"],
                      help="what the encoder reads: joint positions, bones (joint minus parent) or motion (frame "
                           "differences); the model applies it itself wherever it runs (default joint)")
-    pre.add_argument("--device", default="", help="torch device (default: cuda when present, else cpu)")
+    pre.add_argument("--batch-size", type=int, default=None, metavar="N",
+                     help="global batch size (default 64); under torchrun each of the W processes takes N/W")
+    pre.add_argument("--device", default="", help="torch device (default: cuda when present, else cpu; under "
+                                                  "torchrun each process takes the GPU of its local rank)")
     pre.add_argument("--out", type=Path, required=True, help="folder for encoder.safetensors + encoder.json")
     pre.set_defaults(run=run_pretrain)
 
@@ -78,7 +81,11 @@ def add_parser(subparsers) -> None:
                        help="after the head, train it together with the encoder's last N blocks on the SMIE "
                             "objective (default 0: the encoder stays frozen)")
     train.add_argument("--finetune-epochs", type=int, default=None, help="epochs of that fine-tuning (default 10)")
-    train.add_argument("--device", default="", help="torch device (default: cuda when present, else cpu)")
+    train.add_argument("--batch-size", type=int, default=None, metavar="N",
+                       help="global batch size of head training (default 128); under torchrun each of the W "
+                            "processes takes N/W")
+    train.add_argument("--device", default="", help="torch device (default: cuda when present, else cpu; under "
+                                                    "torchrun each process takes the GPU of its local rank)")
     train.add_argument("--out", type=Path, required=True, help="model folder (weights.safetensors + model.json)")
     train.set_defaults(run=run_train)
 
@@ -89,6 +96,9 @@ def add_parser(subparsers) -> None:
                     "split saved in the model folder.")
     evaluate.add_argument("--model", type=Path, required=True, help="a `smie train` output folder")
     evaluate.add_argument("--json", action="store_true", help="print one JSON object")
+    evaluate.add_argument("--no-attributes", action="store_true",
+                          help="score without the model's attribute term (side, direction, order; `smie calibrate "
+                               "--attributes` stores it), as models made before it score")
     evaluate.add_argument("--confusion", metavar="PNG", type=Path, default=None,
                           help="write the zero-shot confusion matrix over the unseen classes here")
     evaluate.add_argument("--reliability", metavar="PNG", type=Path, default=None,
@@ -96,61 +106,131 @@ def add_parser(subparsers) -> None:
     evaluate.set_defaults(run=run_eval)
 
 
+def _distributed_or_not(args, body, command: str) -> int:
+    """body(args, None) in one process, or body(args, rank) on every rank when torchrun started this one."""
+    # pulls in torch: imported on use so `smie --help` stays fast
+    from core.training.distributed import launched_by_torchrun, run_on_ranks
+
+    if launched_by_torchrun():
+        return run_on_ranks(args.device, lambda ddp: body(args, ddp), command)
+    return body(args, None)
+
+
+def _ranks_summary(ddp, batch_size: int) -> tuple[str, dict]:
+    """(the sentence the command prints, what the metadata records) about a torchrun job; every rank calls it."""
+    from core.training.distributed import peak_memory
+
+    peaks = ddp.all_gather(peak_memory(ddp.device))
+    text = ", ".join(f"rank {rank} {peak['rss_bytes'] / 2**30:.2f} GiB" if peak["rss_bytes"] else f"rank {rank} ?"
+                     for rank, peak in enumerate(peaks))
+    if any("cuda_bytes" in peak for peak in peaks):
+        text += " (GPU: " + ", ".join(f"{peak.get('cuda_bytes', 0) / 2**30:.2f}" for peak in peaks) + " GiB)"
+    sentence = (f"{ddp.world_size} processes ({ddp.backend}), global batch {batch_size} "
+                f"({batch_size // ddp.world_size} per rank); peak memory per rank (resident): {text}")
+    return sentence, {"world_size": ddp.world_size, "backend": ddp.backend, "global_batch": batch_size,
+                      "peak_memory": peaks}
+
+
 def run_pretrain(args) -> int:
+    return _distributed_or_not(args, _pretrain, "smie pretrain")
+
+
+def _pretrain(args, ddp) -> int:
     # pulls in torch: imported on use so `smie --help` stays fast
     from core.model.stgcn import STGCNConfig
+    from core.training.distributed import divide_batch
     from core.training.experiment import choose_split, load_pooled, parse_datasets, save_encoder
     from core.training.pretrain import PretrainConfig, pretrain_encoder
 
     datasets = parse_datasets(args.datasets)
-    arrays = load_pooled(datasets)
+    config = PretrainConfig(seed=args.seed, mirror=args.mirror, device=args.device,
+                            legs_unseen_prob=args.legs_unseen_prob,
+                            **({"epochs": args.epochs} if args.epochs else {}),
+                            **({"batch_size": args.batch_size} if args.batch_size else {}))
+    if ddp is not None:  # refused before any data is read, the same way on every rank
+        divide_batch(config.batch_size, ddp.world_size)
+        arrays = ddp.main_first(lambda: load_pooled(datasets), "reading the datasets (rank 0 builds the caches)")
+    else:
+        arrays = load_pooled(datasets)
     split = choose_split(arrays, args.protocol, args.holdout)
     seen_names = split.seen_names if split else list(arrays.class_names)
     seen = arrays.restrict_classes(seen_names)
-    config = PretrainConfig(seed=args.seed, mirror=args.mirror, device=args.device,
-                            legs_unseen_prob=args.legs_unseen_prob,
-                            **({"epochs": args.epochs} if args.epochs else {}))
     train_rows, val_rows = stratified_holdout(seen.labels, config.validation_fraction, args.seed)
     started = time.perf_counter()
     encoder_config = STGCNConfig(input_stream=args.input_stream,
                                  **({"temporal_kernel": args.temporal_kernel} if args.temporal_kernel else {}))
-    encoder, history = pretrain_encoder(seen.x[train_rows], seen.labels[train_rows], seen.x[val_rows],
-                                        seen.labels[val_rows], len(seen_names), config, encoder_config,
-                                        class_names=seen_names, checkpoint_dir=args.out)
+    train, val = seen.subset(train_rows), seen.subset(val_rows)  # memory-mapped clips stay on disk until read
+    encoder, history = pretrain_encoder(train.x, train.labels, val.x, val.labels, len(seen_names), config,
+                                        encoder_config, class_names=seen_names, checkpoint_dir=args.out,
+                                        distributed=ddp)
     seconds = time.perf_counter() - started
+    ranks_text, ranks = _ranks_summary(ddp, config.batch_size) if ddp is not None else ("", None)
+    if ddp is not None and not ddp.is_main:
+        return 0  # rank 0 writes the encoder and reports
     best = max(history, key=lambda r: r["val_acc"])
     save_encoder(args.out, encoder, {
         "datasets": datasets, "seen_classes": seen_names, "unseen_classes": split.unseen_names if split else [],
         "split": split.name if split else None, "pretrain_config": config.__dict__, "history": history,
-        "seconds": seconds, "best_val_acc": best["val_acc"], "clips": int(len(seen.x))})
+        "seconds": seconds, "best_val_acc": best["val_acc"], "clips": int(len(seen.x)),
+        **({"distributed": ranks} if ranks else {})})
     print(f"encoder saved to {args.out}: best seen-class validation accuracy {best['val_acc']:.3f} "
-          f"(epoch {best['epoch']}), {seconds / 60:.1f} min")
+          f"(epoch {best['epoch']}), {seconds / 60:.1f} min" + (f"; {ranks_text}" if ranks_text else ""))
     return 0
 
 
 def run_train(args) -> int:
+    return _distributed_or_not(args, _train, "smie train")
+
+
+def _train(args, ddp) -> int:
     # pulls in torch: imported on use so `smie --help` stays fast
     from core.model.checkpoint import ModelMetadata, save_model
+    from core.training.distributed import divide_batch
     from core.training.experiment import load_encoder, load_pooled
-    from core.training.train_head import HeadTrainConfig, extract_features, score, train_head
+    from core.training.train_head import (
+        HeadTrainConfig,
+        extract_features,
+        score,
+        train_head,
+    )
 
-    encoder, meta = load_encoder(args.encoder)
+    if ddp is not None and args.finetune_blocks:
+        raise ValueError("--finetune-blocks runs in one process: train the head under torchrun, then fine-tune "
+                         "without torchrun, or leave --finetune-blocks out")
+    config = HeadTrainConfig(method=args.method, seed=args.seed, device=args.device,
+                             **({"epochs": args.epochs} if args.epochs else {}),
+                             **({"batch_size": args.batch_size} if args.batch_size else {}))
+    if ddp is not None:
+        divide_batch(config.batch_size, ddp.world_size)
+        with ddp.agreed(f"loading the encoder from {args.encoder}"):
+            encoder, meta = load_encoder(args.encoder)
+    else:
+        encoder, meta = load_encoder(args.encoder)
     can_finetune = args.method.startswith("smie") and 1 <= args.finetune_blocks <= len(encoder.blocks)
     if args.finetune_blocks and not can_finetune:
         print(f"--finetune-blocks {args.finetune_blocks}: fine-tuning needs an SMIE method (got {args.method}) and "
               f"1 to {len(encoder.blocks)} blocks")
         return 2
-    arrays = load_pooled(meta["datasets"]).restrict_classes(meta["seen_classes"])
+    if ddp is not None:
+        arrays = ddp.main_first(lambda: load_pooled(meta["datasets"]), "reading the datasets (rank 0 builds the "
+                                "caches)").restrict_classes(meta["seen_classes"])
+    else:
+        arrays = load_pooled(meta["datasets"]).restrict_classes(meta["seen_classes"])
     text_encoder = TextEncoder()
-    config = HeadTrainConfig(method=args.method, seed=args.seed, device=args.device,
-                             **({"epochs": args.epochs} if args.epochs else {}))
     started = time.perf_counter()
-    features = extract_features(encoder, arrays.x)
-    masked = extract_features(encoder, arrays.x, mask_keyframes="zero")
+    if ddp is not None:  # each rank encodes its block of the clips on its own device
+        encoder.to(ddp.device)
+    features = extract_features(encoder, arrays.x, distributed=ddp)
+    masked = extract_features(encoder, arrays.x, mask_keyframes="zero", distributed=ddp)
+    encoder.cpu()
     use_descriptions = args.descriptions or args.mixed_text
     mode = "mixed" if args.mixed_text else "descriptions" if args.descriptions else "names"
     templates = PROMPT_TEMPLATES if args.prompt_ensemble else DEFAULT_TEMPLATES
-    class_text = seen_class_text(text_encoder, meta["seen_classes"], mode, templates)
+    if ddp is not None:  # rank 0 fills the embedding cache, the others read it
+        class_text = ddp.main_first(lambda: seen_class_text(text_encoder, meta["seen_classes"], mode, templates),
+                                    "embedding the class names")
+    else:
+        class_text = seen_class_text(text_encoder, meta["seen_classes"], mode, templates)
     # The seen-class validation clips the encoder never trained on stay out of the head too: the softmax
     # temperature is fitted on them, so live probabilities are calibrated on clips neither part has seen.
     pretrain = meta["pretrain_config"]
@@ -162,7 +242,10 @@ def run_train(args) -> int:
 
         head_config = SMIEConfig(visual_dim=features.shape[1], text_dim=class_text.shape[-1], negatives=args.negatives)
     head, history = train_head(features[train_rows], masked[train_rows], arrays.labels[train_rows], class_text,
-                               config, head_config)
+                               config, head_config, distributed=ddp)
+    ranks_text, ranks = _ranks_summary(ddp, config.batch_size) if ddp is not None else ("", None)
+    if ddp is not None and not ddp.is_main:
+        return 0  # rank 0 fits the temperature, writes the model and reports
     finetune_config = None
     if args.finetune_blocks:
         # pulls in torch: imported on use so `smie --help` stays fast
@@ -189,10 +272,12 @@ def run_train(args) -> int:
         metrics={"pretrain_best_val_acc": meta["best_val_acc"], "unseen_classes": meta["unseen_classes"],
                  "split": meta["split"], "datasets": meta["datasets"], "head_seconds": seconds,
                  "pretrain_seconds": meta["seconds"], "final_loss": history[-1], "temperature": temperature,
-                 "seen_val_top1": seen_val_top1, "seen_val_clips": int(len(val_rows))})
+                 "seen_val_top1": seen_val_top1, "seen_val_clips": int(len(val_rows)),
+                 **({"distributed": ranks} if ranks else {})})
     save_model(args.out, encoder, head, metadata)
     print(f"model saved to {args.out} ({seconds:.0f} s head training; seen-class validation top-1 "
-          f"{100 * seen_val_top1:.1f}% over {len(val_rows)} clips, temperature {temperature:.3f})")
+          f"{100 * seen_val_top1:.1f}% over {len(val_rows)} clips, temperature {temperature:.3f})"
+          + (f"; {ranks_text}" if ranks_text else ""))
     return 0
 
 
@@ -218,6 +303,12 @@ def run_eval(args) -> int:
     unseen = arrays.restrict_classes(unseen_names)
     unseen_scores = score(model.head, extract_features(model.encoder, unseen.x), text[num_seen:])
     result = {"zsl": zsl_metrics(unseen_scores, unseen.labels)}
+    if not args.no_attributes:  # the model's attribute term (none in models calibrated without it); GZSL stays without
+        from core.benchmark.attribute_pairs import eval_attributes
+
+        unseen_scores, result["attributes"] = eval_attributes(model, unseen, unseen_names, unseen_scores)
+        if result["attributes"]:
+            result["zsl"] = {k: result["attributes"][k] for k in ("top1", "top5", "n")}
     # The live app's probabilities: its temperature factor times the fitted one for this many labels (as
     # Recognizer.temperature_for).
     temperature = ScorerConfig().temperature * model_temperature(meta.metrics, len(unseen_names))
@@ -244,6 +335,10 @@ def run_eval(args) -> int:
         print(f"ZSL  top-1 {100 * z['top1']:.1f}%  top-5 {100 * z['top5']:.1f}%  ({z['n']} clips, {len(unseen_names)} classes)")
         print(f"GZSL seen {100 * g['seen']:.1f}%  unseen {100 * g['unseen']:.1f}%  H {100 * g['harmonic']:.1f}%  (gamma {g['gamma']:.3f})")
         print(f"ZSL calibration: {calibration_text(result['calibration'])}")
+        if result.get("attributes"):
+            from core.benchmark.attribute_pairs import attribute_summary_text
+
+            print(attribute_summary_text(result["attributes"]))
     if args.reliability:  # after the results, so a bad path loses none of them
         title = (f"{args.model.name}: zero-shot on {meta.metrics.get('split')}, "
                  f"top-1 {100 * result['zsl']['top1']:.1f}%")

@@ -45,7 +45,8 @@ def test_ablation_rows_add_one_lever_each_and_compare_methods_last():
     assert last.streams == ("joint", "bone", "motion") and rows[-3][1].streams == ("joint",)
     assert last.finetune == {"blocks": 2} and rows[-2][1].finetune == {}
     assert last.methods == ("smie",) + COMPARED_METHODS
-    assert "mirror" not in rows[-4][1].pretrain, "a later lever must not leak into an earlier row"
+    assert "mirror" not in rows[-5][1].pretrain, "a later lever must not leak into an earlier row"
+    assert rows[-3][1].methods == ("smie_attributes",) and rows[-3][1].pretrain.get("mirror")
     chosen = ablation_configs(BenchConfig(), ("base", "negatives", "mirror"))
     assert [config.pool_seen for _, config in chosen] == [False] * 3 and chosen[1][1].smie == {"negatives": "all"}
     with pytest.raises(ValueError, match="unknown ablation steps"):

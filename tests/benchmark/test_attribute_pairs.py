@@ -1,0 +1,139 @@
+"""Per-pair accuracy, the mirror test and the weight fit of the attribute term, on synthetic clips and scores,
+and the bench-zsl switches for it."""
+
+import numpy as np
+import pytest
+from io_fixtures import standing_pose
+
+from core.benchmark.attribute_pairs import (
+    ATTRIBUTE_METHOD,
+    evaluate_with_term,
+    fit_on_pseudo_unseen,
+    mirror_test,
+    pair_accuracy,
+)
+from core.benchmark.zsl_ablation import ablation_configs, row_label
+from core.benchmark.zsl_runs import BenchConfig
+from core.cli import build_parser
+from core.model.attribute_term import WEIGHTED, AttributeWeights
+from core.skeleton.attributes import global_window
+from core.skeleton.layouts import NTU25
+from core.skeleton.preprocess import normalize_sequence
+from core.training.attribute_fit import EpisodeGroup, fit_weights
+
+J = NTU25.index
+HAND = [J[n] for n in ("WristRight", "HandRight", "HandTipRight", "ThumbRight")]
+NAMES = ["right arm swipe to the left", "right arm swipe to the right", "clapping"]
+
+
+def _swipe(to_left: bool, seed: int, frames: int = 50):
+    rng = np.random.default_rng(seed)
+    joints = np.repeat(standing_pose()[None, None], frames, axis=0).astype(np.float64)
+    t = np.linspace(0, 1, frames)
+    up = np.clip(np.minimum(t / 0.3, (1 - t) / 0.25), 0, 1)
+    across = np.clip((t - 0.3) / 0.4, 0, 1)
+    x0, x1 = (0.35, -0.3) if to_left else (-0.3, 0.45)
+    for j in HAND:
+        joints[:, 0, j, 0] = (1 - up) * joints[0, 0, j, 0] + up * (x0 + (x1 - x0) * across)
+        joints[:, 0, j, 1] += 0.45 * up
+        joints[:, 0, j, 2] -= 0.35 * up
+    joints = (joints + rng.normal(0, 0.005, joints.shape)).astype(np.float32)
+    valid = np.ones(joints.shape[:3], bool)
+    return normalize_sequence(joints, valid), global_window(joints, valid)
+
+
+def _clips(per_class: int = 4):
+    x, raw, labels = [], [], []
+    for label, to_left in ((0, True), (1, False)):
+        for seed in range(per_class):
+            clip, window = _swipe(to_left, seed + 10 * label)
+            x.append(clip), raw.append(window), labels.append(label)
+    return np.stack(x), np.stack(raw), np.asarray(labels)
+
+
+class FlatScorer:
+    """A model that cannot tell any two labels apart: every score 0."""
+
+    def __call__(self, x, names):
+        return np.zeros((len(x), len(names)))
+
+
+def test_pair_accuracy_counts_each_pairs_clips_against_the_other_label():
+    scores = np.array([[1.0, 0.0, 5.0], [0.0, 1.0, 5.0], [1.0, 0.0, 5.0], [0.0, 0.0, 0.0]])
+    result = pair_accuracy(scores, np.array([0, 1, 1, 2]), NAMES)
+    assert result["pairs"] == [{"labels": NAMES[:2], "clips": 3, "accuracy": pytest.approx(2 / 3)}]
+    assert result["mean"] == pytest.approx(2 / 3)
+    assert pair_accuracy(scores, np.array([0, 1, 1, 2]), ["a", "b", "c"]) == {"pairs": [], "mean": None}
+
+
+def test_the_term_splits_pairs_and_mirrored_clips_a_flat_model_cannot():
+    x, raw, labels = _clips()
+    weights = AttributeWeights({name: 1.0 for name in WEIGHTED})
+    result = evaluate_with_term(FlatScorer(), weights, np.zeros((len(x), 3)), x, raw, labels, NAMES)
+    assert result["pairs"]["mean"] == 1.0 and result["pairs_without"]["mean"] == 0.0
+    assert result["top1"] == 1.0 and result["without"]["top1"] < 1.0
+    mirrored = mirror_test(FlatScorer(), weights, x, raw, labels, NAMES)
+    assert mirrored["accuracy"] == 1.0 and mirrored["without"] == 0.0
+    assert [c["mirrored"] for c in mirrored["classes"]] == ["left arm swipe to the right", "left arm swipe to the left"]
+
+
+def test_weights_fit_on_pseudo_unseen_clips_favour_what_tells_them_apart():
+    x, raw, labels = _clips()
+    weights, report = fit_on_pseudo_unseen(FlatScorer(), x, raw, labels, NAMES[:2], {"split": "test"})
+    assert weights.weights["direction"] > 0 and weights.fitted_on["split"] == "test"
+    assert set(report) == {"list", "opposite", "mirror"}
+    assert report["opposite"]["top1_after"] == 1.0 and report["mirror"]["top1_after"] == 1.0
+
+
+def test_an_attribute_the_fit_never_sees_keeps_the_shared_weight():
+    rng = np.random.default_rng(0)
+    features = np.zeros((200, 2, len(WEIGHTED)))
+    side = WEIGHTED.index("side")
+    features[:, 0, side], features[:, 1, side] = 1.0, -1.0
+    scores = rng.normal(0, 1.0, (200, 2))
+    truth = (rng.random(200) < 0.1).astype(int)  # the side is right 90 % of the time
+    weights, _ = fit_weights([EpisodeGroup("g", scores, features, truth)], temperature=1.0)
+    others = [weights.weights[name] for name in WEIGHTED if name != "side"]
+    assert weights.weights["side"] > max(others) and np.ptp(others) < 1e-6
+    assert others[0] == pytest.approx(weights.fitted_on["shared"], abs=1e-4)
+    with pytest.raises(ValueError, match="no pseudo-unseen"):
+        fit_weights([], temperature=1.0)
+
+
+def test_bench_zsl_switches_the_attribute_row_off_and_the_ablation_has_it():
+    args = build_parser().parse_args(["bench-zsl", "--no-attributes"])
+    assert args.no_attributes and "smie_attributes" in args.methods
+    rows = ablation_configs(BenchConfig(), ("base", "attributes", "negatives"))
+    assert rows[1][1].methods == (ATTRIBUTE_METHOD,)
+    assert row_label(rows[1][0], ATTRIBUTE_METHOD) == rows[1][0]
+    evaluate = build_parser().parse_args(["eval", "--model", "m", "--no-attributes"])
+    assert evaluate.no_attributes
+    calibrate = build_parser().parse_args(["calibrate", "--model", "m", "--from", "s", "--attributes"])
+    assert calibrate.attributes
+
+
+def test_run_split_adds_the_attribute_row_with_its_own_pseudo_unseen_fit(tmp_path, monkeypatch):
+    """One-epoch encoders on random clips: the row has top-1 with and without the term, pairs, the mirror test
+    and the weights; the fit's second encoder is cached beside the first."""
+    from core.benchmark.zsl_bench import run_split
+    from core.model.text import TextEncoder
+    from core.training.protocols import Split
+    from core.training.training_data import TrainingArrays
+
+    monkeypatch.setenv("SMIE_CACHE", str(tmp_path))
+    names = ["walking in place", "two hand push", "right hand wave", "squat (two arms stretch out)",
+             "right arm swipe to the left", "right arm swipe to the right", "cross arms in the chest"]
+    labels = np.repeat(np.arange(len(names)), 3)
+    x = np.random.default_rng(0).normal(size=(len(labels), 3, 50, 25, 2)).astype(np.float32)
+    arrays = TrainingArrays(x, labels, names, np.full(len(labels), -1), np.asarray(["synthetic"] * len(labels)),
+                            [f"clip{i}" for i in range(len(labels))])
+    config = BenchConfig(methods=(ATTRIBUTE_METHOD,), pretrain={"epochs": 1, "device": "cpu"},
+                         head={"epochs": 1, "device": "cpu"})
+    result = run_split(arrays, Split("t", tuple(names), (4, 5)), 0, config, TextEncoder(), progress=False)
+    row = result["methods"][ATTRIBUTE_METHOD]
+    assert set(result["methods"]) == {ATTRIBUTE_METHOD}
+    assert 0 <= row["top1"] <= 1 and row["n"] == 6 and 0 <= row["without"]["top1"] <= 1
+    assert [p["labels"] for p in row["pairs"]["pairs"]] == [names[4:6]]
+    assert row["mirror"]["clips"] == 6 and set(row["weights"]["weights"]) == set(WEIGHTED)
+    assert row["weights"]["fitted_on"]["split"] == "t-inner0"
+    assert len(list((tmp_path / "encoders").iterdir())) == 2
