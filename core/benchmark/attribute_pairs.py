@@ -116,6 +116,7 @@ def fit_on_pseudo_unseen(scorer: ClipScorer, x: np.ndarray, raw: np.ndarray | No
                          names: list[str], fitted_on: dict | None = None):
     """(weights, report) fitted on clips of classes the scorer's model never trained on (core.training
     .attribute_fit): the class list, opposite forms of each label and mirrored clips."""
+    x = np.asarray(x)  # memory-mapped rows are read once
     list_scores = scorer(x, names)
 
     def score_rows(rows, texts, clips=None):

@@ -121,8 +121,6 @@ def run(args) -> int:
 def _fit_attributes(args, source, unseen, unseen_names: list[str], quiet: bool) -> dict:
     """Fit the attribute term's weights on the source model's held-out classes and store them in args.model."""
     # pulls in torch: imported on use so `smie --help` stays fast
-    import numpy as np
-
     from core.benchmark.attribute_pairs import ClipScorer, clip_windows, fit_on_pseudo_unseen
     from core.model.attribute_term import store_attribute_weights
     from core.skeleton.preprocess import PreprocessConfig
@@ -134,7 +132,7 @@ def _fit_attributes(args, source, unseen, unseen_names: list[str], quiet: bool) 
         return label_text(text_encoder, list(names), meta.text_use_descriptions, tuple(meta.text_templates))
 
     raw = clip_windows(unseen, PreprocessConfig(**meta.preprocess) if meta.preprocess else None)
-    weights, report = fit_on_pseudo_unseen(ClipScorer(source.encoder, source.head, embedder), np.asarray(unseen.x),
+    weights, report = fit_on_pseudo_unseen(ClipScorer(source.encoder, source.head, embedder), unseen.x,
                                            raw, unseen.labels, list(unseen_names), {"model": str(args.source)})
     store_attribute_weights(args.model, weights)
     if not quiet:

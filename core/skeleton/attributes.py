@@ -65,10 +65,11 @@ def body_window(normalised: np.ndarray) -> np.ndarray:
     return np.ascontiguousarray(np.asarray(normalised, dtype=np.float64)[:, :, :, 0].transpose(1, 2, 0))
 
 
-def global_window(joints: np.ndarray, valid: np.ndarray, config: PreprocessConfig = PreprocessConfig()):
+def global_window(joints: np.ndarray, valid: np.ndarray, config: PreprocessConfig | None = None):
     """(T, M, V, 3) joints and (T, M, V) valid, camera axes -> (num_frames, V, 3) float32: the first body in the
     frames where it is present, unseen joints filled as normalisation fills them, resized to num_frames, but
     neither centred nor rotated. None when fewer than 2 frames have the first body."""
+    config = config or PreprocessConfig()
     joints = np.asarray(joints, dtype=np.float32)
     valid = np.asarray(valid, dtype=bool)
     if joints.ndim != 4 or joints.shape[0] == 0:
