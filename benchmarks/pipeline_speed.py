@@ -1,17 +1,17 @@
 """Live pipeline speed on the tai chi demo video with 120 labels: pose, scorer and end-to-end latency, memory."""
 
 import argparse
-import json
 import logging
-import platform
 import sys
 import tempfile
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # run from a checkout without installing
 
-from core.commands.bench_pipeline import bench_pipeline, save_random_model  # noqa: E402
-from core.paths import DEFAULT_MODEL_DIR, data_root  # noqa: E402
+from bench_report import emit, machine, model_or_random  # noqa: E402
+
+from core.commands.bench_pipeline import bench_pipeline  # noqa: E402
+from core.paths import data_root  # noqa: E402
 
 
 def main(argv=None) -> int:
@@ -27,16 +27,9 @@ def main(argv=None) -> int:
     logging.basicConfig(level=logging.WARNING)
 
     with tempfile.TemporaryDirectory(prefix="smie-bench-") as scratch:
-        model = args.model or (DEFAULT_MODEL_DIR if (DEFAULT_MODEL_DIR / "model.json").is_file() else None)
-        model_dir = Path(model) if model else save_random_model(scratch)
+        model_dir, model_name = model_or_random(args.model, scratch)
         runs = [bench_pipeline(args.video, model_dir, args.labels, device=args.device) for _ in range(args.repeat)]
-    report = {"machine": f"{platform.machine()} {platform.processor() or platform.system()}",
-              "python": platform.python_version(), "model": str(model) if model else "random weights",
-              "runs": runs}
-    text = json.dumps(report, indent=2)
-    print(text)
-    if args.out:
-        Path(args.out).write_text(text + "\n")
+    emit({**machine(), "model": model_name, "runs": runs}, args.out)
     return 0
 
 

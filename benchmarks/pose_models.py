@@ -8,10 +8,7 @@ the same decoded frames, for the record. JSON on stdout, and --out.
 """
 
 import argparse
-import json
 import logging
-import os
-import platform
 import statistics
 import sys
 import tempfile
@@ -20,8 +17,10 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # run from a checkout without installing
 
-from core.commands.bench_pipeline import bench_pipeline, load_average, save_random_model  # noqa: E402
-from core.paths import DEFAULT_MODEL_DIR, data_root  # noqa: E402
+from bench_report import emit, machine, model_or_random  # noqa: E402
+
+from core.commands.bench_pipeline import bench_pipeline, load_average  # noqa: E402
+from core.paths import data_root  # noqa: E402
 
 MODELS = ("lite", "full")
 
@@ -96,8 +95,7 @@ def main(argv=None) -> int:
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.WARNING)
     with tempfile.TemporaryDirectory(prefix="smie-pose-bench-") as scratch:
-        model = args.model or (DEFAULT_MODEL_DIR if (DEFAULT_MODEL_DIR / "model.json").is_file() else None)
-        model_dir = Path(model) if model else save_random_model(scratch)
+        model_dir, model_name = model_or_random(args.model, scratch)
         runs = []
         for round_number in range(args.rounds):
             for pose_model in (MODELS if round_number % 2 == 0 else MODELS[::-1]):
@@ -110,14 +108,9 @@ def main(argv=None) -> int:
         accuracy = [] if args.no_accuracy else [webcam_top1(model_dir, pose_model) for pose_model in MODELS]
     import mediapipe
 
-    report = {"machine": f"{platform.machine()} {platform.processor() or platform.system()}, {os.cpu_count()} cores",
-              "python": platform.python_version(), "mediapipe": mediapipe.__version__,
-              "model": str(model) if model else "random weights", "video": args.video, "runs": runs,
-              "summary": summary(runs), "pose_only_one_thread": single_thread, "webcam_arms_zero_shot": accuracy}
-    text = json.dumps(report, indent=2)
-    print(text)
-    if args.out:
-        Path(args.out).write_text(text + "\n")
+    emit({**machine(), "mediapipe": mediapipe.__version__, "model": model_name, "video": args.video, "runs": runs,
+          "summary": summary(runs), "pose_only_one_thread": single_thread, "webcam_arms_zero_shot": accuracy},
+         args.out)
     return 0
 
 

@@ -9,10 +9,7 @@ of results whose window holds two bodies (LiveResult.bodies). JSON on stdout, an
 """
 
 import argparse
-import json
 import logging
-import os
-import platform
 import sys
 import tempfile
 from pathlib import Path
@@ -21,9 +18,11 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # run from a checkout without installing
 
-from core.commands.bench_pipeline import load_average, save_random_model  # noqa: E402
+from bench_report import emit, machine, model_or_random  # noqa: E402
+
+from core.commands.bench_pipeline import load_average  # noqa: E402
 from core.live.sources.pose_models import DEFAULT_POSE_MODEL  # noqa: E402
-from core.paths import DEFAULT_MODEL_DIR, data_root  # noqa: E402
+from core.paths import data_root  # noqa: E402
 
 HEIGHT = 256
 
@@ -130,18 +129,11 @@ def main(argv=None) -> int:
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.WARNING)
     with tempfile.TemporaryDirectory(prefix="smie-two-person-") as scratch:
-        model = args.model or (DEFAULT_MODEL_DIR if (DEFAULT_MODEL_DIR / "model.json").is_file() else None)
-        model_dir = Path(model) if model else save_random_model(Path(scratch) / "model")
+        model_dir, _ = model_or_random(args.model, Path(scratch) / "model")
         video = side_by_side_clip(Path(scratch) / "two_person.avi", args.seconds)
         runs = [measure(video, model_dir, pose_model) for pose_model in args.pose_model or [DEFAULT_POSE_MODEL]]
-    report = {"machine": f"{platform.machine()} {platform.processor() or platform.system()}, "
-                         f"{os.cpu_count()} cores", "python": platform.python_version(),
-              "clip": f"tai chi (left) + webcam_arms (right), {args.seconds:g} s, {HEIGHT} px high",
-              "runs": runs}
-    text = json.dumps(report, indent=2)
-    print(text)
-    if args.out:
-        Path(args.out).write_text(text + "\n")
+    emit({**machine(), "clip": f"tai chi (left) + webcam_arms (right), {args.seconds:g} s, {HEIGHT} px high",
+          "runs": runs}, args.out)
     return 0
 
 
