@@ -27,9 +27,13 @@ def window(qtbot, model_dir, waving_file, settings_file, example_folder):
     return window
 
 
-def results_of(window):
+def running(qtbot, window):
+    """Start the window's source and wait for its first scored result; returns the (time, result) list that
+    keeps filling."""
     seen = []
     window.bridge.sig_result.connect(lambda result, poses: seen.append((time.monotonic(), result)))
+    window.start_source(window.settings.source)
+    qtbot.waitUntil(lambda: any(r.state in SCORED_STATES for _, r in seen), timeout=TIMEOUT_MS)
     return seen
 
 
@@ -38,9 +42,7 @@ def select(window, name):
 
 
 def test_the_last_two_seconds_become_an_example_that_the_next_results_use(qtbot, window, example_folder):
-    seen = results_of(window)
-    window.start_source(window.settings.source)
-    qtbot.waitUntil(lambda: any(r.state in SCORED_STATES for _, r in seen), timeout=TIMEOUT_MS)
+    seen = running(qtbot, window)
     select(window, "clap")
     panel = window.example_panel
     assert panel.label == "clap" and panel.last_button.isEnabled()
@@ -67,9 +69,7 @@ def test_the_last_two_seconds_become_an_example_that_the_next_results_use(qtbot,
 
 
 def test_a_countdown_recording_is_saved_and_a_rename_keeps_it(qtbot, window, example_folder):
-    seen = results_of(window)
-    window.start_source(window.settings.source)
-    qtbot.waitUntil(lambda: any(r.state in SCORED_STATES for _, r in seen), timeout=TIMEOUT_MS)
+    running(qtbot, window)
     select(window, "kick")
     panel = window.example_panel
     panel.countdown.setValue(0)
