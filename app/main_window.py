@@ -173,6 +173,7 @@ class MainWindow(QMainWindow):
 
     def on_result(self, result, keyframe_poses):
         self.bars.set_result(result)
+        self.seen.set_result(result)
         self.timeline.add_result(result)
         self.attention.set_result(result, keyframe_poses)
         self.label_editor.set_scores(result)

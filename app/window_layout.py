@@ -10,16 +10,18 @@ from app.widgets.example_panel import ExamplePanel
 from app.widgets.label_editor import LabelEditor
 from app.widgets.prediction_bars import PredictionBars
 from app.widgets.recording_panel import RecordingPanel
+from app.widgets.seen_line import SeenLine
 from app.widgets.timeline import ScoreTimeline
 from app.widgets.tuning_panel import TuningPanel
 from app.widgets.video_view import VideoView
 
 
-def _group(title: str, widget: QWidget) -> QGroupBox:
+def _group(title: str, *widgets: QWidget) -> QGroupBox:
     box = QGroupBox(title)
     layout = QVBoxLayout(box)
     layout.setContentsMargins(4, 4, 4, 4)
-    layout.addWidget(widget)
+    for widget in widgets:
+        layout.addWidget(widget)
     return box
 
 
@@ -28,6 +30,7 @@ def build_views(window):
     window.video = VideoView()
     window.attention = AttentionView()
     window.bars = PredictionBars(window.settings.top_k)
+    window.seen = SeenLine()
     window.timeline = ScoreTimeline(window.settings.top_k)
     left = QSplitter(Qt.Orientation.Vertical)
     left.addWidget(_group("Source", window.video))
@@ -37,7 +40,7 @@ def build_views(window):
     left.addWidget(keyframes)
     left.setSizes([430, 370])
     right = QSplitter(Qt.Orientation.Vertical)
-    right.addWidget(_group("Predictions", window.bars))
+    right.addWidget(_group("Predictions", window.bars, window.seen))
     right.addWidget(_group("Timeline", window.timeline))
     right.setSizes([260, 540])
     main = QSplitter(Qt.Orientation.Horizontal)

@@ -246,7 +246,7 @@ def evaluate_clip_folder(path: str | Path, recognizer, labels: list | None = Non
     specs = [label if isinstance(label, LabelSpec) else LabelSpec(label) for label in labels]
     label_set = recognizer.set_labels(specs)
     index = {lookup_key(name): i for i, name in enumerate(label_set.names)}
-    files, truth, windows = [], [], []
+    files, truth, windows, raw = [], [], [], []
     for number, item in enumerate(items, start=1):
         target = index.get(lookup_key(item.label))
         if target is None:
@@ -256,6 +256,7 @@ def evaluate_clip_folder(path: str | Path, recognizer, labels: list | None = Non
         try:
             joints, valid, _ = load_sequence(folder.path / item.file, pose_model)
             windows.append(normalize_sequence(joints, valid, recognizer.preprocess_config, source=item.file))
+            raw.append((joints, valid))  # the attribute term measures travel, turning and height on these
         except (ValueError, PreprocessError, OSError) as error:
             skipped.append(Skipped(item.file, str(error)))
             continue
@@ -267,6 +268,7 @@ def evaluate_clip_folder(path: str | Path, recognizer, labels: list | None = Non
         batch = np.stack(windows)
         features = np.concatenate([recognizer.encode(batch[start:start + ENCODE_BATCH]).cpu().numpy()
                                    for start in range(0, len(batch), ENCODE_BATCH)])
-        scores = recognizer.score(features, label_set)
+        terms = recognizer.attribute_terms([j for j, _ in raw], [v for _, v in raw], batch, label_set)
+        scores = recognizer.score(features, label_set, terms)
     return ClipEvalReport(list(label_set.names), files, np.asarray(truth, np.int64), scores, skipped, recovered,
                           live_temperature(recognizer, len(label_set.names)), specs, features)

@@ -39,6 +39,8 @@ def add_parser(subparsers):
                              "of the examples' features (0: zero-shot only)")
     parser.add_argument("--draws", type=int, default=10, metavar="N", help="seeded draws of --shots examples")
     parser.add_argument("--seed", type=int, default=0, help="seed of the first --shots draw")
+    parser.add_argument("--no-attributes", action="store_true",
+                        help="score without the model's attribute term (side, direction, rotation, posture order)")
     parser.add_argument("--no-windows", action="store_true",
                         help="skip the calibration over live windows (2 s every 0.2 s of every clip; done for "
                              f"folders of at most {WINDOW_CLIP_LIMIT} scored clips)")
@@ -158,6 +160,7 @@ def run(args) -> int:
     try:
         labels = candidate_labels(args)
         recognizer = load_recognizer(args.model, args.device)
+        recognizer.use_attributes = not args.no_attributes
         report = evaluate_clip_folder(args.folder, recognizer, labels, args.pose_model)
         reason = windows_skipped_reason(args, report)
         windows = None if reason else evaluate_windows(args.folder, report, recognizer, args.pose_model)

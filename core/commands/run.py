@@ -8,6 +8,7 @@ from core.commands import unit_fraction
 from core.live.scorer import SCORED_STATES, UNSURE_BELOW, LiveScorer, ScorerConfig
 from core.live.sources import SourceError, open_source
 from core.live.sources.pose_models import add_pose_model_argument
+from core.model.attribute_term import describe_phrase
 from core.paths import DEFAULT_MODEL_DIR
 from core.readers.label_presets import add_label_arguments, labels_from_options, load_preset
 from core.readers.labels import LabelSpec, label_key
@@ -42,6 +43,8 @@ def add_parser(subparsers):
     parser.add_argument("--examples", metavar="DIR", default=None,
                         help="a clip folder (manifest.csv or labels.csv) of recorded examples: each clip is an "
                              "example of its label, scored beside the label's name; labels not yet listed are added")
+    parser.add_argument("--no-attributes", action="store_true",
+                        help="score without the model's attribute term (side, direction, rotation, posture order)")
     add_pose_model_argument(parser)
     parser.add_argument("--pose-workers", type=int, default=None,
                         help="MediaPipe estimators on alternate frames (default: 2 with two cores or more)")
@@ -80,11 +83,13 @@ def format_result(result) -> str:
     """One human-readable line per result."""
     if result.state not in SCORED_STATES:
         return f"{result.timestamp:8.2f} s  [{result.state}]  coverage {result.coverage:.0%}"
+    seen = describe_phrase(result.attributes)
+    seen = f"  [{seen}]" if seen else ""
     if result.state == "unsure":
         candidates = " or ".join(f"{item['label']} {item['prob']:.2f}" for item in result.top[:2])
-        return f"{result.timestamp:8.2f} s  unsure: {candidates}?  (e2e {result.e2e_ms:.0f} ms)"
+        return f"{result.timestamp:8.2f} s  unsure: {candidates}?{seen}  (e2e {result.e2e_ms:.0f} ms)"
     best = "  ".join(f"{item['label']} {item['prob']:.2f}" for item in result.top)
-    return f"{result.timestamp:8.2f} s  {best}  (e2e {result.e2e_ms:.0f} ms)"
+    return f"{result.timestamp:8.2f} s  {best}{seen}  (e2e {result.e2e_ms:.0f} ms)"
 
 
 def with_examples(labels: list, folder, pose_model) -> tuple[list, list]:
@@ -120,7 +125,8 @@ def run(args) -> int:
         return 2
     results = queue.Queue(maxsize=1000)
     config = ScorerConfig(window_seconds=args.window, stride_seconds=args.stride, temperature=args.temperature,
-                          unsure_below=args.unsure_below, smoothing=args.smoothing, top_k=args.top)
+                          unsure_below=args.unsure_below, smoothing=args.smoothing, top_k=args.top,
+                          attributes=not args.no_attributes)
     scorer = LiveScorer(recognizer, (), config, results=results)
     label_set = scorer.set_labels(labels, examples)
     for problem in label_set.example_problems:

@@ -11,6 +11,7 @@ import torch
 
 from core.live.example_features import ExampleClip, ExampleFeatureCache
 from core.metrics import model_temperature
+from core.model.attribute_term import attribute_term_for_window, load_attribute_weights, parse_labels
 from core.model.checkpoint import CheckpointError, load_model
 from core.model.example_term import ExampleBank, FusionWeights, example_term, fuse_parts
 from core.model.stgcn_fused import fuse_for_inference
@@ -35,6 +36,7 @@ class LabelSet:
     version: int  # increases with every set made by the same Recognizer
     examples: ExampleBank | None = None  # features of the labels' recorded examples (None: no label has any)
     example_problems: tuple[str, ...] = ()  # examples that could not be used, each with the reason
+    attributes: tuple[dict, ...] = ()  # per label, the attributes its text names (side, direction ...; {}: none)
 
     def example_counts(self) -> dict[str, int]:
         """Label name -> examples in use (labels with none left out)."""
@@ -64,6 +66,10 @@ class Recognizer:
         self.temperature = float(metadata.metrics.get("temperature", 1.0))
         self.text_encoder = TextEncoder(metadata.text_model)
         self.fusion = FusionWeights.from_metrics(metadata.metrics)
+        # side / direction / rotation / posture-order agreement (core.model.attribute_term); None for models
+        # calibrated without it. use_attributes=False scores without it (smie run --no-attributes).
+        self.attribute_weights = load_attribute_weights(metadata.metrics)
+        self.use_attributes = True
         self.example_window_seconds = EXAMPLE_WINDOW_SECONDS
         self._example_cache = ExampleFeatureCache()
         self.label_set: LabelSet | None = None  # the newest set made by set_labels
@@ -75,7 +81,10 @@ class Recognizer:
         """Rebuild from a checkpoint folder on `device` (default: CUDA when available, else CPU)."""
         device = device or pick_device()
         loaded = load_model(Path(model_dir), device=device)
-        recognizer = cls(loaded.encoder, loaded.head, loaded.metadata, device, fuse)
+        try:
+            recognizer = cls(loaded.encoder, loaded.head, loaded.metadata, device, fuse)
+        except ValueError as error:  # a stored calibration that does not read
+            raise CheckpointError(f"{Path(model_dir)}: {error}") from error
         text_dim = recognizer.text_encoder.dim
         if text_dim != loaded.metadata.text_dim:
             raise CheckpointError(f"{model_dir}: trained with {loaded.metadata.text_dim}-d embeddings of "
@@ -103,7 +112,9 @@ class Recognizer:
                 prepared = self.head.prepare_labels(torch.from_numpy(embeddings.copy()).to(self.device))
             names = tuple(label.name for label in labels)
             bank, problems = self._example_bank(names, examples)
-            label_set = LabelSet(names, embeddings, prepared, next(self._versions), bank, tuple(problems))
+            attributes = tuple(parse_labels(list(names), [label.description for label in labels]))
+            label_set = LabelSet(names, embeddings, prepared, next(self._versions), bank, tuple(problems),
+                                 attributes)
             self.label_set = label_set
         return label_set
 
@@ -132,21 +143,38 @@ class Recognizer:
             assert x.ndim == 5, f"windows must be (N, C, T, V, M), got shape {tuple(x.shape)}"
             return self.fast_encoder.forward_features(x)
 
-    def score(self, features, label_set: LabelSet) -> np.ndarray:
-        """(N, feature_dim) features x L labels -> (N, L) float32 scores (higher = more likely): the text score,
-        plus the example term for labels with examples (core.model.example_term)."""
-        text, term = self.score_parts(features, label_set)
+    def score(self, features, label_set: LabelSet, attribute_terms=None) -> np.ndarray:
+        """(N, feature_dim) features x L labels -> (N, L) float32 scores (higher = more likely): the text score
+        (SMIE plus the attribute term, when given: attribute_parts), plus the example term for labels with
+        examples (core.model.example_term)."""
+        text, term = self.score_parts(features, label_set, attribute_terms)
         if term is None:
             return text
         return fuse_parts(text, term, self.temperature_for(len(label_set.names))).astype(np.float32)
 
-    def score_parts(self, features, label_set: LabelSet) -> tuple[np.ndarray, np.ndarray | None]:
-        """(N, L) text scores and (N, L) example logits (None when no label has examples)."""
+    def attribute_parts(self, label_set: LabelSet, raw_joints, raw_valid, normalised, enabled: bool = True
+                        ) -> tuple[np.ndarray | None, dict[str, str]]:
+        """For one window: the (L,) attribute term of the set's labels (None when the model has no weights, the
+        term is switched off or no label names an attribute) and what was measured, {attribute: value}, for
+        display. raw_joints (T, M, 25, 3) / raw_valid (T, M, 25): the window as read; normalised (3, T', 25, M').
+        enabled=False (or use_attributes False): no term; the measurement still comes back."""
+        weights = self.attribute_weights if enabled and self.use_attributes else None
+        named = label_set.attributes if any(label_set.attributes) else ()
+        term, described = attribute_term_for_window(weights if named else None, list(named), raw_joints,
+                                                    raw_valid, normalised, self.preprocess_config)
+        return (term if weights is not None and named else None), described
+
+    def score_parts(self, features, label_set: LabelSet, attribute_terms=None
+                    ) -> tuple[np.ndarray, np.ndarray | None]:
+        """(N, L) text scores (SMIE, plus attribute_terms (N, L) when given) and (N, L) example logits (None
+        when no label has examples)."""
         with torch.inference_mode():
             features = torch.as_tensor(features, dtype=torch.float32).to(self.device)
             if not label_set.names:
                 return np.zeros((features.shape[0], 0), dtype=np.float32), None
             text = self.head.score_prepared(features, label_set.prepared).float().cpu().numpy()
+        if attribute_terms is not None:
+            text = (text + np.asarray(attribute_terms, dtype=np.float32).reshape(text.shape)).astype(np.float32)
         if label_set.examples is None:
             return text, None
         bank = label_set.examples
@@ -156,13 +184,25 @@ class Recognizer:
 
     def classify_sequences(self, sequences, label_set: LabelSet | None = None) -> np.ndarray:
         """Raw sequences [(joints (T, M, 25, 3), valid (T, M, 25)), ...] -> (N, L) scores against `label_set`
-        (default: the newest set_labels). Each is normalised with the checkpoint's preprocessing config."""
+        (default: the newest set_labels). Each is normalised with the checkpoint's preprocessing config and scored
+        as a live window is, attribute term included."""
         label_set = label_set or self.label_set
         assert label_set is not None, "call set_labels() before classify_sequences()"
         windows = np.stack([normalize_sequence(joints, valid, self.preprocess_config, source=f"sequence {i}")
                             for i, (joints, valid) in enumerate(sequences)]) if sequences else None
         if windows is None:
             return np.zeros((0, len(label_set.names)), dtype=np.float32)
-        scores = [self.score(self.encode(windows[start:start + ENCODE_BATCH]), label_set)
+        terms = self.attribute_terms([joints for joints, _ in sequences], [valid for _, valid in sequences],
+                                     windows, label_set)
+        scores = [self.score(self.encode(windows[start:start + ENCODE_BATCH]), label_set,
+                             None if terms is None else terms[start:start + ENCODE_BATCH])
                   for start in range(0, len(windows), ENCODE_BATCH)]
         return np.concatenate(scores)
+
+    def attribute_terms(self, raw_joints: list, raw_valid: list, windows, label_set: LabelSet
+                        ) -> np.ndarray | None:
+        """(N, L) attribute terms of N windows (raw joints and validity as read, normalised windows), or None
+        when the set gets no term."""
+        terms = [self.attribute_parts(label_set, joints, valid, window)[0]
+                 for joints, valid, window in zip(raw_joints, raw_valid, windows)]
+        return None if not terms or terms[0] is None else np.stack(terms)

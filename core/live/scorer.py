@@ -35,6 +35,7 @@ class ScorerConfig:
     min_motion: float = 0.01  # metres: 90th-percentile joint spread over the window below this: "still"
     num_keyframes: int = 15  # keyframes reported with each result (SMIE: 15 of 50)
     unsure_below: float = UNSURE_BELOW  # (smoothed) top probability under this: state "unsure" (0: never)
+    attributes: bool = True  # add the model's attribute term (side, direction, rotation ...) where labels name one
     torch_threads: int = 1  # torch intra-op threads once the worker starts (0: leave torch's setting): pose
     # estimation runs on the same cores, and a second torch thread mostly waits for it
 
@@ -44,7 +45,8 @@ class LiveResult:
     """One scoring of one window. `top` is best first: [{"label", "prob", "score", "evidence"}], evidence saying
     what decided that label: "text" (its name), "examples" (its recorded examples) or "both"; `scores` maps every
     label to its raw score (empty unless the window was scored: state "ok" or "unsure"); `attention` has one
-    value per window frame."""
+    value per window frame; `attributes` says what the skeleton showed ({"side": "right", "direction": "left"},
+    core.skeleton.attributes.describe_measured), filled whenever the window was scored."""
 
     timestamp: float  # source time of the newest frame in the window
     state: str
@@ -56,6 +58,7 @@ class LiveResult:
     longest_gap: float = 0.0  # seconds without a body in the window
     motion: float = 0.0  # metres, see ScorerConfig.min_motion
     bodies: int = 0  # body slots holding a person in at least half of the window's frames (0, 1 or 2)
+    attributes: dict[str, str] = field(default_factory=dict)
     labels: list[str] = field(default_factory=list)
     labels_version: int = -1
     preprocess_ms: float = 0.0
@@ -191,17 +194,20 @@ class LiveScorer:
             result.state = ("no labels" if not names else
                             "still" if result.motion < self.config.min_motion else "ok")
             if result.state == "ok":
-                self._score(x, label_set, result)
+                self._score(x, label_set, result, window)
         if result.state not in SCORED_STATES:
             self._smoothed = None
         result.e2e_ms = 1e3 * (time.monotonic() - window.newest_captured_at)
         return result
 
-    def _score(self, x: np.ndarray, label_set, result: LiveResult):
+    def _score(self, x: np.ndarray, label_set, result: LiveResult, window: Window):
         start = time.perf_counter()
         features = self.recognizer.encode(x[None])
         encoded = time.perf_counter()
-        text, term = self.recognizer.score_parts(features, label_set)
+        attribute_term, result.attributes = self.recognizer.attribute_parts(label_set, window.joints, window.valid, x,
+                                                                            enabled=self.config.attributes)
+        text, term = self.recognizer.score_parts(features, label_set,
+                                                 None if attribute_term is None else attribute_term[None])
         calibrated = self.recognizer.temperature_for(len(label_set.names))
         text = np.asarray(_to_numpy(text)[0], np.float64)
         scores = text if term is None else text + calibrated * term[0]

@@ -83,3 +83,16 @@ def test_an_unsure_answer_names_its_two_best_candidates_and_fades_the_bars(qtbot
     assert bars.state == "unsure" and [label for label, _ in bars.top][:2] == ["wave the right hand", "clap"]
     assert bars.banner_text() == "Unsure: wave the right hand or clap?"
     assert bars._banner_height() > 0
+
+
+def test_the_seen_line_names_side_and_direction_of_scored_windows_only(qtbot):
+    from app.widgets.seen_line import SeenLine
+
+    line = SeenLine()
+    qtbot.addWidget(line)
+    scored = result(1.0, {"wave the left hand": 0.7, "clap": 0.3})
+    scored.attributes = {"limb": "arm", "side": "left", "direction": "up"}
+    line.set_result(scored)
+    assert line.text() == "Seen: left hand, moving up"
+    line.set_result(result(1.2, {}, state="no person"))
+    assert line.text() == ""

@@ -217,3 +217,10 @@ def test_a_threshold_outside_zero_to_one_is_refused_by_name(capsys):
     with pytest.raises(SystemExit):
         main(["run", "--unsure-below", "2"])
     assert "--unsure-below" in capsys.readouterr().err
+
+
+def test_a_result_line_says_what_the_skeleton_showed():
+    result = LiveResult(timestamp=2.0, state="ok", top=[{"label": "wave the right hand", "prob": 0.8, "score": 2.0}],
+                        attributes={"limb": "arm", "side": "right", "direction": "left"})
+    assert "[right hand, moving left]" in format_result(result)
+    assert "[" not in format_result(LiveResult(timestamp=2.0, state="ok", top=result.top))
