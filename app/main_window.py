@@ -99,7 +99,8 @@ class MainWindow(QMainWindow):
         self.video.show_message("Starting…")
         self.bars.clear()
         self.timeline.clear_history()
-        self.bridge.start(spec, self.settings.model_dir, {"pose_model": self.settings.pose_model})
+        self.bridge.start(spec, self.settings.model_dir, {"pose_model": self.settings.pose_model,
+                                                          "num_poses": self.settings.people})
 
     def open_video_dialog(self):
         path, _ = QFileDialog.getOpenFileName(self, "Open a video", "", VIDEO_FILTER)

@@ -1,5 +1,5 @@
-"""Source > Pose model: lite, full or a PoseLandmarker .task file, kept in AppSettings.pose_model; choosing one
-restarts a running camera or video with it."""
+"""Source > Pose model: lite, full or a PoseLandmarker .task file, kept in AppSettings.pose_model, and whether
+to look for a second person (AppSettings.people); changing either restarts a running camera or video."""
 
 from PyQt6.QtGui import QAction, QActionGroup
 from PyQt6.QtWidgets import QFileDialog, QMenu
@@ -37,6 +37,12 @@ class PoseModelMenu(QMenu):
         self.file_action.triggered.connect(self.choose_file)
         group.addAction(self.file_action)
         self.addAction(self.file_action)
+        self.addSeparator()
+        self.second_person_action = QAction("Look for a &second person", self, checkable=True)
+        self.second_person_action.setToolTip("Needed for two-person actions (hugging, handshakes); with one person "
+                                             "in view, off is faster")
+        self.second_person_action.toggled.connect(self.set_second_person)
+        self.addAction(self.second_person_action)
         self.show_choice()
 
     def show_choice(self):
@@ -45,6 +51,9 @@ class PoseModelMenu(QMenu):
         action.setChecked(True)
         self.file_action.setText("&Other .task file…" if action is not self.file_action
                                  else f"&Other .task file ({pose_model_name(current)})…")
+        self.second_person_action.blockSignals(True)
+        self.second_person_action.setChecked(self.window.settings.people >= 2)
+        self.second_person_action.blockSignals(False)
 
     def choose_file(self):
         path, _ = QFileDialog.getOpenFileName(self.window, "Choose a pose model", "", TASK_FILTER)
@@ -58,5 +67,15 @@ class PoseModelMenu(QMenu):
         changed = model != self.window.settings.pose_model
         self.window.settings.pose_model = model
         self.show_choice()
+        self._restart_if(changed)
+
+    def set_second_person(self, on: bool):
+        """Look for up to two people per frame (on) or one; a running camera or video restarts."""
+        people = 2 if on else 1
+        changed = people != self.window.settings.people
+        self.window.settings.people = people
+        self._restart_if(changed)
+
+    def _restart_if(self, changed: bool):
         if changed and uses_pose_model(self.window.source_spec) and self.window.bridge.stats()["running"]:
             self.window.start_source(self.window.source_spec)

@@ -28,6 +28,7 @@ class AppSettings:
     source: str = "0"  # camera index, video / .skeleton / .npz file, "kinect2" or "azure"
     model_dir: str = str(DEFAULT_MODEL_DIR)  # trained model folder (core.model.checkpoint)
     pose_model: str = DEFAULT_POSE_MODEL  # cameras and videos: "lite", "full" or a PoseLandmarker .task file
+    people: int = 2  # people the pose model looks for per frame: 2 for two-person actions, 1 is faster
     labels: list[LabelSpec] = field(default_factory=_default_labels)  # candidate classes, in list order
     window_seconds: float = ScorerConfig.window_seconds  # history each prediction looks at
     stride_seconds: float = ScorerConfig.stride_seconds  # a new prediction this often

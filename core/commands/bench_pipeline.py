@@ -11,7 +11,12 @@ import numpy as np
 
 from core.live.scorer import SCORED_STATES, LiveScorer, ScorerConfig
 from core.live.sources import SourceError, open_source
-from core.live.sources.pose_models import DEFAULT_POSE_MODEL, add_pose_model_argument, pose_model_name
+from core.live.sources.pose_models import (
+    DEFAULT_POSE_MODEL,
+    add_people_argument,
+    add_pose_model_argument,
+    pose_model_name,
+)
 from core.model.text import TextEncoder
 from core.paths import DEFAULT_MODEL_DIR
 from core.skeleton.preprocess import PreprocessConfig
@@ -32,6 +37,7 @@ def add_parser(subparsers):
     parser.add_argument("--pose-workers", type=int, default=None,
                         help="MediaPipe estimators on alternate frames (default: 2 with two cores or more)")
     add_pose_model_argument(parser)
+    add_people_argument(parser)
     parser.add_argument("--json", action="store_true", help="print one JSON object")
     parser.set_defaults(run=run)
 
@@ -97,7 +103,7 @@ def load_average() -> list[float] | None:
 
 def bench_pipeline(source_spec: str, model_dir, num_labels: int = 120, window: float = 2.0, stride: float = 0.2,
                    device: str | None = None, pose_workers: int | None = None,
-                   pose_model: str = DEFAULT_POSE_MODEL) -> dict:
+                   pose_model: str = DEFAULT_POSE_MODEL, people: int = 2) -> dict:
     """Run the pipeline once over `source_spec` at full speed, scoring every stride; returns the report dict
     (with the load average before and after the run)."""
     # pulls in torch: imported on use so `smie --help` stays fast
@@ -109,7 +115,8 @@ def bench_pipeline(source_spec: str, model_dir, num_labels: int = 120, window: f
     config = ScorerConfig(window_seconds=window, stride_seconds=stride, min_coverage=0.0, min_motion=0.0)
     results, errors, frames_pose_ms = [], [], []
     scorer = LiveScorer(recognizer, labels, config, on_result=results.append, on_error=errors.append)
-    source = open_source(source_spec, realtime=False, pose_workers=pose_workers, pose_model=pose_model)
+    source = open_source(source_spec, realtime=False, pose_workers=pose_workers, pose_model=pose_model,
+                         num_poses=people)
     load_before = load_average()
     engine = LiveEngine(source, scorer, EngineConfig(realtime=False),
                         on_frame=lambda frame: frames_pose_ms.append(frame.pose_ms), on_error=errors.append)
@@ -128,6 +135,7 @@ def bench_pipeline(source_spec: str, model_dir, num_labels: int = 120, window: f
         "source": str(source_spec), "device": recognizer.device, "labels": num_labels,
         "pose_workers": getattr(source, "pose_workers", None),
         "pose_model": pose_model_name(pose_model) if hasattr(source, "pose_model") else None,
+        "people": getattr(source, "num_poses", None),
         "frames": len(frames_pose_ms), "results": len(results), "scored": len(scored), "errors": len(errors),
         "wall_s": round(wall, 2), "fps": round(len(frames_pose_ms) / wall, 1) if wall > 0 else None,
         "pose_ms": percentiles(frames_pose_ms), "scorer_ms": percentiles(scorer_ms),
@@ -147,7 +155,7 @@ def run(args) -> int:
         with tempfile.TemporaryDirectory(prefix="smie-random-model-") as scratch:
             model_dir = save_random_model(scratch) if args.random_model else args.model
             report = bench_pipeline(args.source, model_dir, args.labels, args.window, args.stride, args.device,
-                                    args.pose_workers, args.pose_model)
+                                    args.pose_workers, args.pose_model, args.people)
     except (ModelNotFoundError, SourceError, RuntimeError) as error:
         print(f"smie bench-pipeline: {error}", file=sys.stderr)
         return 2

@@ -6,7 +6,7 @@ import threading
 from core.clips.clip_folder import ClipFolderError, open_clip_folder
 from core.clips.recording import Recorder, RecorderConfig, record_source
 from core.live.sources import SourceError, open_source
-from core.live.sources.pose_models import add_pose_model_argument
+from core.live.sources.pose_models import add_people_argument, add_pose_model_argument
 from core.readers.labels import LabelSpec
 
 
@@ -25,6 +25,7 @@ def add_parser(subparsers):
     parser.add_argument("--fps", type=float, default=30.0, help="frame rate the clip is written at (default 30)")
     parser.add_argument("--notes", default="", help="free text saved in the manifest row")
     add_pose_model_argument(parser)
+    add_people_argument(parser)
     parser.add_argument("--fast", dest="realtime", action="store_false", default=True,
                         help="read files as fast as possible instead of at their recorded pace")
     parser.set_defaults(run=run)
@@ -47,7 +48,8 @@ def run(args) -> int:
         if args.fps <= 0 or (args.seconds is not None and args.seconds <= 0) or args.countdown < 0:
             raise ValueError("--fps and --seconds must be positive and --countdown not negative")
         folder, recovered = open_clip_folder(args.out, create=True)
-        source = open_source(args.source, realtime=args.realtime, pose_model=args.pose_model, keep_image=False)
+        source = open_source(args.source, realtime=args.realtime, pose_model=args.pose_model, keep_image=False,
+                             num_poses=args.people)
         source.open()
     except (ClipFolderError, SourceError, ValueError, OSError) as error:
         print(f"smie record: {error}", file=sys.stderr)

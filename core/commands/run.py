@@ -7,7 +7,7 @@ import sys
 from core.commands import unit_fraction
 from core.live.scorer import SCORED_STATES, UNSURE_BELOW, LiveScorer, ScorerConfig
 from core.live.sources import SourceError, open_source
-from core.live.sources.pose_models import add_pose_model_argument
+from core.live.sources.pose_models import add_people_argument, add_pose_model_argument
 from core.model.attribute_term import describe_phrase
 from core.paths import DEFAULT_MODEL_DIR
 from core.readers.label_presets import add_label_arguments, labels_from_options, load_preset
@@ -46,6 +46,7 @@ def add_parser(subparsers):
     parser.add_argument("--no-attributes", action="store_true",
                         help="score without the model's attribute term (side, direction, rotation, posture order)")
     add_pose_model_argument(parser)
+    add_people_argument(parser)
     parser.add_argument("--pose-workers", type=int, default=None,
                         help="MediaPipe estimators on alternate frames (default: 2 with two cores or more)")
     parser.add_argument("--jsonl", action="store_true", help="print one JSON object per result")
@@ -117,7 +118,7 @@ def run(args) -> int:
     try:
         labels = labels_from_args(args)
         source = open_source(args.source, realtime=args.realtime, pose_model=args.pose_model,
-                             pose_workers=args.pose_workers)
+                             pose_workers=args.pose_workers, num_poses=args.people)
         recognizer = load_recognizer(args.model, args.device)
         labels, examples = with_examples(labels, args.examples, args.pose_model)
     except (ModelNotFoundError, SourceError, ValueError) as error:

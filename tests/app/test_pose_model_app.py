@@ -92,12 +92,12 @@ def test_the_pose_model_menu_sets_the_model_and_restarts_a_camera_with_it(qtbot,
     window = MainWindow(AppSettings(source="0", recording_folder=str(tmp_path / "rec")), bridge=bridge)
     qtbot.addWidget(window)
     window.start_source("0")
-    assert bridge.started[-1] == ("0", {"pose_model": "lite"})
+    assert bridge.started[-1] == ("0", {"pose_model": "lite", "num_poses": 2})
     menu = window.pose_model_menu
     assert menu.actions_by_model["lite"].isChecked()
     menu.actions_by_model["full"].trigger()
     assert window.settings.pose_model == "full" and menu.actions_by_model["full"].isChecked()
-    assert bridge.started[-1] == ("0", {"pose_model": "full"}), "a running camera restarts with the new model"
+    assert bridge.started[-1] == ("0", {"pose_model": "full", "num_poses": 2}), "a running camera restarts with it"
     count = len(bridge.started)
     menu.actions_by_model["full"].trigger()
     assert len(bridge.started) == count, "choosing the model in use restarts nothing"
@@ -106,3 +106,17 @@ def test_the_pose_model_menu_sets_the_model_and_restarts_a_camera_with_it(qtbot,
     menu.set_pose_model(str(own))
     assert menu.file_action.isChecked() and "mine.task" in menu.file_action.text()
     assert uses_pose_model("clip.MP4") and not uses_pose_model("clip.skeleton") and not uses_pose_model("kinect2")
+
+
+def test_looking_for_one_person_only_is_kept_and_restarts_the_camera(qtbot, tmp_path, monkeypatch, settings_file):
+    monkeypatch.setenv("SMIE_CACHE", str(tmp_path / "cache"))
+    bridge = FakeBridge()
+    window = MainWindow(AppSettings(source="0", recording_folder=str(tmp_path / "rec")), bridge=bridge)
+    qtbot.addWidget(window)
+    window.start_source("0")
+    action = window.pose_model_menu.second_person_action
+    assert action.isChecked()
+    action.trigger()
+    assert window.settings.people == 1 and bridge.started[-1] == ("0", {"pose_model": "lite", "num_poses": 1})
+    save_settings(open_store(settings_file), window.settings)
+    assert load_settings(open_store(settings_file)).people == 1

@@ -199,9 +199,9 @@ def test_bench_pipeline_json_on_a_short_video(model_dir, recognizer, tmp_path, c
         writer.write(np.full((120, 160, 3), 40 + i, np.uint8))
     writer.release()
     assert main(["bench-pipeline", "--source", str(path), "--model", str(model_dir), "--labels", "7",
-                 "--json"]) == 0
+                 "--people", "1", "--json"]) == 0
     report = json.loads(capsys.readouterr().out)
-    assert report["frames"] == 45 and report["labels"] == 7
+    assert report["frames"] == 45 and report["labels"] == 7 and report["people"] == 1
     for key in ("pose_ms", "scorer_ms", "e2e_ms"):
         assert set(report[key]) == {"p50", "p95"}
     assert report["pose_ms"]["p50"] > 0 and report["fps"] > 0 and report["peak_rss_mb"] > 0

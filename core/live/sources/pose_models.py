@@ -60,3 +60,13 @@ def add_pose_model_argument(parser) -> None:
     """--pose-model lite|full|FILE.task on a command that reads videos or cameras."""
     parser.add_argument("--pose-model", type=pose_model_argument, default=DEFAULT_POSE_MODEL,
                         metavar="lite|full|FILE.task", help=f"{POSE_MODEL_HELP}; default %(default)s")
+
+
+PEOPLE_HELP = ("people the pose model looks for in each frame: 2 (default; two-person actions such as a hug or a "
+               "handshake) or 1 (one person in view: MediaPipe then tracks instead of searching every frame for a "
+               "second person, about 40 %% less pose time)")
+
+
+def add_people_argument(parser) -> None:
+    """--people 1|2 on a command that runs pose estimation live (run, record, bench-pipeline)."""
+    parser.add_argument("--people", type=int, choices=(1, 2), default=2, help=PEOPLE_HELP)
