@@ -159,3 +159,77 @@ def model_temperature(metrics: dict, num_labels: int) -> float:
     sizes = np.array(sorted(int(size) for size in table))
     values = np.array([float(table[str(size)] if str(size) in table else table[size]) for size in sizes])
     return float(np.interp(np.log(max(num_labels, 1)), np.log(sizes), values))
+
+
+UNSURE_KEY = "unsure_below"  # where a model's metrics keep the threshold chosen by smie calibrate
+UNSURE_PRECISION = 0.5  # an answer shown as one label must be at least this likely right
+UNSURE_MIN_ANSWERED = 0.02  # share of answers a threshold must keep for its precision to count
+UNSURE_GRID = np.round(np.arange(0.0, 1.0, 0.01), 2)
+
+
+def isotonic_accuracy(confidence: np.ndarray, correct: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(distinct top probabilities ascending, the chance an answer at each is right): the non-decreasing fit of
+    right/wrong against top probability (pool adjacent violators), so noise between nearby values averages out."""
+    values, inverse = np.unique(np.asarray(confidence, np.float64), return_inverse=True)
+    sums = np.bincount(inverse, weights=np.asarray(correct, np.float64), minlength=len(values))
+    counts = np.bincount(inverse, minlength=len(values)).astype(np.float64)
+    blocks: list[list[float]] = []  # [right, answers, distinct values] per pooled block
+    for right, count in zip(sums, counts):
+        blocks.append([right, count, 1])
+        while len(blocks) > 1 and blocks[-2][0] / blocks[-2][1] > blocks[-1][0] / blocks[-1][1]:
+            last = blocks.pop()
+            blocks[-1] = [blocks[-1][0] + last[0], blocks[-1][1] + last[1], blocks[-1][2] + last[2]]
+    return values, np.repeat([b[0] / b[1] for b in blocks], [int(b[2]) for b in blocks])
+
+
+def unsure_threshold(confidence: np.ndarray, correct: np.ndarray, precision: float = UNSURE_PRECISION) -> float | None:
+    """The "unsure" threshold by this rule: the lowest top probability from which an answer is at least
+    `precision` likely right, by isotonic_accuracy (the chance of being right at that top probability, not on
+    average over all the more confident ones, which the easy answers would prop up). Under it an answer is more
+    likely wrong than right and a result says "unsure". 0 when every answer is; None when none is.
+    confidence (N,) top probabilities, correct (N,) bool."""
+    values, accuracy = isotonic_accuracy(confidence, correct)
+    enough = np.flatnonzero(accuracy >= precision)
+    if not len(enough):
+        return None
+    return 0.0 if enough[0] == 0 else float(np.floor(values[enough[0]] * 1000) / 1000)
+
+
+def precision_threshold(confidence: np.ndarray, correct: np.ndarray, precision: float = UNSURE_PRECISION,
+                        min_answered: float = UNSURE_MIN_ANSWERED, grid=UNSURE_GRID) -> float | None:
+    """A looser rule, for comparison: the lowest p of the grid such that the answers with top probability >= p
+    are right at least `precision` of the time on average, and so are those above every higher threshold that
+    still keeps `min_answered` of the answers. None when no threshold reaches the precision."""
+    confidence, correct = np.asarray(confidence, np.float64), np.asarray(correct, bool)
+    chosen = None
+    for p in sorted(np.asarray(grid, np.float64), reverse=True):  # from the top: the last p whose run holds
+        answered = confidence >= p
+        if answered.mean() < min_answered:
+            continue
+        if correct[answered].mean() < precision:
+            break
+        chosen = float(p)
+    return chosen
+
+
+def unsure_figures(confidence: np.ndarray, correct: np.ndarray, threshold: float) -> dict:
+    """Share of answers a threshold keeps as one label, their accuracy, and the accuracy of the unsure rest."""
+    confidence, correct = np.asarray(confidence, np.float64), np.asarray(correct, bool)
+    answered = confidence >= threshold
+    return {"answered": float(answered.mean()) if len(answered) else float("nan"),
+            "accuracy_answered": float(correct[answered].mean()) if answered.any() else float("nan"),
+            "accuracy_unsure": float(correct[~answered].mean()) if (~answered).any() else float("nan"),
+            "episodes": len(correct)}
+
+
+def load_unsure_below(metrics) -> float | None:
+    """The "unsure" threshold a model's metrics (or its ModelMetadata) store (smie calibrate, under UNSURE_KEY),
+    or None for models calibrated before it existed or where no threshold reached the precision: keep the
+    default."""
+    metrics = metrics if isinstance(metrics, dict) else getattr(metrics, "metrics", None) or {}
+    stored = metrics.get(UNSURE_KEY)
+    value = stored.get("threshold") if isinstance(stored, dict) else None
+    if value is None:
+        return None
+    value = float(value)
+    return value if 0.0 <= value <= 1.0 else None

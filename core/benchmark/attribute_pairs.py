@@ -74,6 +74,12 @@ def _terms(weights, parsed: list[dict], x: np.ndarray, raw: np.ndarray | None) -
                      for n in range(len(x))]) if len(x) else np.zeros((0, len(parsed)))
 
 
+def attribute_terms(weights, names: list[str], x: np.ndarray, raw: np.ndarray | None) -> np.ndarray:
+    """(N, L) attribute term of clips x (raw: their global windows, or None) against label names, to add to
+    their SMIE scores."""
+    return _terms(weights, parse_labels(list(names)), np.asarray(x), raw)
+
+
 def mirror_test(scorer: ClipScorer, weights, x: np.ndarray, raw: np.ndarray | None, labels: np.ndarray,
                 names: list[str]) -> dict:
     """Accuracy of mirrored clips against (mirrored label, original label), with and without the term, over the
