@@ -7,8 +7,10 @@ from core.commands import odd_kernel_frames
 from core.model.streams import STREAMS
 from core.model.text import PROMPT_TEMPLATES, TextEncoder
 from core.paths import data_root
-from core.readers.datasets import load_dataset, other_datasets
+from core.readers.datasets import dataset_folder, dataset_names, load_dataset, other_datasets
 from core.training.protocols import utd_mhad_split, utd_pool_datasets
+
+UTD_SPLITS = "ru5,ru9,ru13"
 from core.training.training_data import load_arrays
 
 
@@ -18,9 +20,17 @@ def add_parser(subparsers) -> None:
         description="Pretrain an encoder per split and seed, train every method's head on the same frozen "
                     "features and print a table of zero-shot top-1 on the unseen classes (mean and spread over "
                     "seeds). --ablation adds one lever per row instead; --merge joins runs made in parallel.")
-    parser.add_argument("--dataset", default="utd_mhad", choices=["utd_mhad"], help="dataset with built-in splits")
-    parser.add_argument("--splits", default="ru5,ru9,ru13", help="comma-separated split names ('' with --pooled: "
-                                                                 "the pooled setting only)")
+    parser.add_argument("--dataset", default="utd_mhad", choices=dataset_names(), metavar="NAME",
+                        help="target dataset, one of %(choices)s: utd_mhad runs its built-in splits, any other the "
+                             "cross-dataset protocol (see --cross-dataset)")
+    parser.add_argument("--splits", default=None, help=f"comma-separated utd_mhad split names (default {UTD_SPLITS}, none "
+                                                       "with --cross-dataset; '' with --pooled: the pooled setting "
+                                                       "only)")
+    parser.add_argument("--cross-dataset", action="store_true",
+                        help="zero-shot on the whole target dataset: pretrain on every other registered dataset's "
+                             "clips except the classes that cover one of the target's (assets/labels/"
+                             "pooled_classes.tsv), then score all its clips against its own class names; always on "
+                             "for a target other than utd_mhad")
     parser.add_argument("--seeds", type=int, default=1, help="seeds per split (mean and std are reported)")
     parser.add_argument("--first-seed", type=int, default=0, help="seeds run are first-seed .. first-seed+seeds-1")
     parser.add_argument("--methods", default="devise,relationnet,revise,smie_no_temporal,smie,smie_attributes,smie_desc",
@@ -100,6 +110,53 @@ def write_results(summary: dict, details: dict | None, columns: list[str], json_
         json_path.with_suffix(".details.json").write_text(json.dumps(details, indent=2, default=str))
 
 
+def cross_dataset_problem(args, cross: bool) -> str | None:
+    """Why these options cannot run, or None. Only utd_mhad has built-in splits and the pooled settings."""
+    if args.dataset != "utd_mhad" and args.splits:
+        return f"--splits: {args.dataset} has no built-in splits; it runs the cross-dataset protocol only"
+    if args.dataset != "utd_mhad" and args.pooled:
+        return f"--pooled tests on UTD-MHAD classes; give --dataset utd_mhad (the target here is {args.dataset})"
+    clashing = [flag for flag, given in (("--ablation", args.ablation), ("--pool-seen", args.pool_seen),
+                                         ("--select-text", args.select_text)) if given]
+    if cross and clashing:
+        return (f"{', '.join(clashing)} cannot be combined with the cross-dataset protocol (--dataset "
+                f"{args.dataset}{' --cross-dataset' if args.cross_dataset else ''}): it already trains on the pool")
+    return None
+
+
+def cross_dataset_task(target: str, target_arrays, root: Path):
+    """(arrays, split) of the cross-dataset protocol on `target`, after printing what was left out and kept."""
+    # pulls in torch: imported on use so `smie --help` stays fast
+    from core.training.experiment import load_pooled
+    from core.training.protocols import cross_dataset_split
+
+    others = other_datasets(target)
+    present = [name for name in others if dataset_folder(name, root).is_dir()]
+    if not present:
+        raise ValueError(f"cross-dataset on {target}: none of {', '.join(others)} is under {root} (set SMIE_DATA)")
+    pool_arrays = load_pooled(present)
+    plan = cross_dataset_split(target, target_arrays, pool_arrays)
+    print(cross_dataset_report(target, plan, pool_arrays, present, [n for n in others if n not in present]))
+    return plan.arrays, plan.split
+
+
+def cross_dataset_report(target: str, plan, pool_arrays, present: list[str], missing: list[str]) -> str:
+    unseen = plan.split.unseen_names
+    target_clips = int(sum((plan.arrays.labels == i).sum() for i in plan.split.unseen))
+    lines = [(f"cross-dataset on {target}: {len(unseen)} classes, {target_clips} clips, scored against its own "
+             "class names"),
+             f"pretraining pool: {', '.join(present)}" + (f" (not found: {', '.join(missing)})" if missing else ""),
+             (f"left out of training: {len(plan.left_out)} classes, {plan.left_out_clips} clips (each covers a "
+             f"class of {target}):")]
+    for name, covered in sorted(plan.left_out.items()):
+        rows = pool_arrays.labels == pool_arrays.class_names.index(name)
+        datasets = ", ".join(dict.fromkeys(str(d) for d in pool_arrays.datasets[rows]))
+        lines.append(f"  {name} ({datasets}; {int(rows.sum())} clips) covers {', '.join(covered)}")
+    kept = len(plan.split.seen)
+    lines.append(f"kept for training: {kept} classes, {len(pool_arrays.labels) - plan.left_out_clips} clips")
+    return "\n".join(lines)
+
+
 def run(args) -> int:
     # pulls in torch: imported on use so `smie --help` stays fast
     from core.benchmark.results_store import DEFAULT_RESULTS_DIR, ResultStore, run_or_load
@@ -128,6 +185,13 @@ def run(args) -> int:
     if args.select_text and args.pool_seen:
         print("--select-text and --pool-seen cannot be combined: pooled classes may cover a pseudo-unseen one")
         return 2
+    cross = args.cross_dataset or args.dataset != "utd_mhad"
+    problem = cross_dataset_problem(args, cross)
+    if problem:
+        print(problem)
+        return 2
+    split_names = tuple(s.strip() for s in (UTD_SPLITS if args.splits is None and not cross else args.splits or "")
+                        .split(",") if s.strip())
     # pulls in torch: imported on use so `smie --help` stays fast
     from core.model.stgcn import STGCNConfig
 
@@ -137,7 +201,7 @@ def run(args) -> int:
         return 2
     pretrain = {"device": args.device, **({"epochs": args.pretrain_epochs} if args.pretrain_epochs else {})}
     head = {"device": args.device, **({"epochs": args.head_epochs} if args.head_epochs else {})}
-    config = BenchConfig(dataset=args.dataset, splits=tuple(s for s in args.splits.split(",") if s), seeds=args.seeds,
+    config = BenchConfig(dataset=args.dataset, splits=split_names, seeds=args.seeds,
                          first_seed=args.first_seed, methods=methods, pretrain=pretrain, head=head, text=args.text,
                          pool_seen=args.pool_seen,
                          encoder={"temporal_kernel": args.temporal_kernel} if args.temporal_kernel else {},
@@ -162,7 +226,7 @@ def run(args) -> int:
         return 2
     text_encoder = TextEncoder()
     arrays = load_arrays(args.dataset)
-    class_names = list(load_dataset(args.dataset).class_names)
+    class_names = list(load_dataset(args.dataset).class_names) if config.splits else []
     splits = [utd_mhad_split(class_names, name, root / args.dataset / "splits") for name in config.splits]
     pool_arrays = None
     if args.pool_seen or (rows and any(row_config.pool_seen for _, row_config in rows)):
@@ -170,6 +234,13 @@ def run(args) -> int:
         from core.training.experiment import load_pooled
 
         pool_arrays = load_pooled(utd_pool_datasets(other_datasets(args.dataset)))
+    tasks = [(arrays, split) for split in splits]
+    if cross:
+        try:
+            tasks.append(cross_dataset_task(args.dataset, arrays, root))
+        except (KeyError, ValueError) as error:  # a pooled class without a row in the meaning table, no pool
+            print(str(error).strip("'\""))
+            return 2
     seeds = range(config.first_seed, config.first_seed + config.seeds)
     if rows is not None:
         # pulls in torch: imported on use so `smie --help` stays fast
@@ -182,10 +253,12 @@ def run(args) -> int:
     runs: dict = {m: {} for m in methods}
     details = {}
     store = None if args.no_results else ResultStore(config, args.results or DEFAULT_RESULTS_DIR)
-    for split in splits:
+    for split_arrays, split in tasks:
         for seed in seeds:
-            result = run_or_load(store, args.dataset, split.name, seed, config, lambda c, split=split, seed=seed:
-                                 run_split(arrays, split, seed, c, text_encoder, not args.no_progress, pool_arrays))
+            result = run_or_load(store, args.dataset, split.name, seed, config,
+                                 lambda c, split_arrays=split_arrays, split=split, seed=seed:
+                                 run_split(split_arrays, split, seed, c, text_encoder, not args.no_progress,
+                                           pool_arrays))
             details[f"{split.name}/seed{seed}"] = result
             for method, metrics in result["methods"].items():
                 runs.setdefault(method, {}).setdefault(split.name, []).append(metrics["top1"])
@@ -196,5 +269,6 @@ def run(args) -> int:
             details[f"pooled/seed{seed}"] = result
             for method, metrics in result["methods"].items():
                 runs.setdefault(method, {}).setdefault("pooled", []).append(metrics["top1"])
-    write_results(summarise(runs), details, [split.name for split in splits] + (["pooled"] if args.pooled else []), args.json_path)
+    columns = [split.name for _, split in tasks] + (["pooled"] if args.pooled else [])
+    write_results(summarise(runs), details, columns, args.json_path)
     return 0

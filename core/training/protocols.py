@@ -6,6 +6,9 @@ from pathlib import Path
 
 import numpy as np
 
+from core.readers.class_meaning import MeaningTable, covering_classes
+from core.training.training_data import TrainingArrays, pool
+
 log = logging.getLogger(__name__)
 
 # Unseen class indices (0-based) from the method doc: SynSE splits and the "optimized" random splits.
@@ -145,3 +148,39 @@ def utd_pool_datasets(registered: tuple[str, ...]) -> list[str]:
     if left_out:
         log.info("pooling leaves out %s: their classes are not in the UTD-MHAD cover table", ", ".join(left_out))
     return [name for name in registered if name in UTD_COVER_CHECKED]
+
+
+CROSS_DATASET_SPLIT = "cross-dataset"
+
+
+@dataclass
+class CrossDatasetSplit:
+    """Zero-shot on a whole dataset: train on the pool's classes that cover none of its classes, test on all of it."""
+
+    arrays: TrainingArrays  # the kept pool classes, then the target's classes
+    split: Split  # unseen = every target class (those with clips)
+    left_out: dict[str, list[str]]  # pooled class name -> the target classes it covers
+    left_out_clips: int
+
+
+def cross_dataset_split(target: str, target_arrays: TrainingArrays, pool_arrays: TrainingArrays,
+                        table: MeaningTable | None = None) -> CrossDatasetSplit:
+    """Leave out of the pool every class that covers (core.readers.class_meaning) a class of `target`; the pool's
+    classes know their dataset from the clips (a name pooled from several datasets is checked for each)."""
+    present = set(target_arrays.labels.tolist())
+    target_names = [name for i, name in enumerate(target_arrays.class_names) if i in present]
+    candidates = [(str(dataset), name) for i, name in enumerate(pool_arrays.class_names)
+                  for dataset in np.unique(pool_arrays.datasets[pool_arrays.labels == i])]
+    covering = covering_classes([(target, name) for name in target_names], candidates, table)
+    left_out: dict[str, list[str]] = {}
+    for (_, name), covered in covering.items():
+        left_out.setdefault(name, [])
+        left_out[name] += [n for _, n in covered if n not in left_out[name]]
+    kept_names = [name for name in pool_arrays.class_names if name not in left_out]
+    kept = pool_arrays.restrict_classes(kept_names)
+    combined = pool([kept, target_arrays.restrict_classes(target_names)])
+    if len(combined.class_names) != len(kept_names) + len(target_names):  # a shared name would have covered
+        raise ValueError(f"{target}: a kept pooled class has the name of one of its classes")
+    split = Split(CROSS_DATASET_SPLIT, tuple(combined.class_names),
+                  tuple(range(len(kept_names), len(combined.class_names))))
+    return CrossDatasetSplit(combined, split, left_out, len(pool_arrays.labels) - len(kept.labels))
