@@ -14,7 +14,7 @@ from PyQt6.QtCore import QObject, Qt, pyqtSignal
 from core.live.engine import EngineConfig, LiveEngine, load_recognizer
 from core.live.recognizer import pick_device
 from core.live.ring_buffer import resample_window
-from core.live.scorer import ErrorEvent, LiveScorer, ScorerConfig
+from core.live.scorer import ErrorEvent, LiveScorer, ScorerConfig, threshold_in_use
 from core.live.sources import SourceError, open_source
 from core.skeleton.preprocess import PreprocessError, normalize_sequence
 
@@ -32,6 +32,7 @@ class RunInfo:
     model: str  # model folder name and head kind
     device: str  # "CPU" or "GPU (name)"
     is_live: bool  # a device rather than a file
+    unsure_below: float | None = None  # the model's own "unsure" threshold (None: the scorer's default)
 
 
 def device_text(device: str) -> str:
@@ -314,6 +315,7 @@ class EngineBridge(QObject):
             scorer.request_labels(self._labels, self._examples)
         metadata = recognizer.metadata
         self.run_info = RunInfo(source=source.name, model=f"{model_dir.name} ({metadata.head_kind})",
-                                device=device_text(recognizer.device), is_live=source.is_live)
+                                device=device_text(recognizer.device), is_live=source.is_live,
+                                unsure_below=threshold_in_use(ScorerConfig(), recognizer))
         self.sig_started.emit(self.run_info)  # before the threads start, so it precedes any of their errors
         engine.start()

@@ -183,6 +183,7 @@ class MainWindow(QMainWindow):
     def on_started(self, info):
         self._source_stopped = ""
         self.status.set_model(info.model, info.device)
+        self.tuning.show_model_value("unsure_below", info.unsure_below)
         self.recording.set_source_running(True)
         self.recording.set_model_loaded(True)
         if self.banner.level in ("error", "warning"):

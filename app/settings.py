@@ -17,6 +17,8 @@ log = logging.getLogger(__name__)
 ORGANIZATION = "smie-live"
 APPLICATION = "smie-live"
 DEFAULT_PRESET = "ntu60"  # the label list of a first start: the classic NTU RGB+D 60 action classes
+OPTIONAL_NUMBERS = ("unsure_below",)  # settings where None means "the model's own value"
+MODEL_CHOICE = "model"  # how such a None is stored
 
 
 def _default_labels() -> list[LabelSpec]:
@@ -36,7 +38,8 @@ class AppSettings:
     temperature: float = ScorerConfig.temperature  # times the model's fitted softmax temperature: >1 flatter
     min_coverage: float = ScorerConfig.min_coverage  # below this share of frames with a body: "no person"
     min_motion: float = ScorerConfig.min_motion  # metres of joint spread below which a person is "still"
-    unsure_below: float = ScorerConfig.unsure_below  # (smoothed) top probability under this: "unsure: A or B?"
+    # (smoothed) top probability under this: "unsure: A or B?"; None: the threshold chosen for the model
+    unsure_below: float | None = ScorerConfig.unsure_below
     top_k: int = ScorerConfig.top_k  # bars and timeline curves
     recording_folder: str = ""  # empty: ~/smie-recordings
     example_folder: str = ""  # the labels' recorded examples; empty: ~/smie-examples
@@ -75,6 +78,8 @@ def load_settings(store: QSettings) -> AppSettings:
         try:
             if spec.name == "labels":
                 value = _labels_from_json(str(raw))
+            elif spec.name in OPTIONAL_NUMBERS:
+                value = None if str(raw).strip().lower() in ("", MODEL_CHOICE) else float(raw)
             elif spec.type in (bytes, "bytes"):
                 value = bytes(raw) if isinstance(raw, QByteArray) else bytes(QByteArray(raw))
             else:
@@ -93,6 +98,8 @@ def save_settings(store: QSettings, settings: AppSettings):
         value = getattr(settings, spec.name)
         if spec.name == "labels":
             value = _labels_to_json(value)
+        elif spec.name in OPTIONAL_NUMBERS and value is None:
+            value = MODEL_CHOICE
         elif isinstance(value, bytes):
             value = QByteArray(value)
         store.setValue(spec.name, value)

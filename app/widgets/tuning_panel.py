@@ -15,8 +15,12 @@ FIELDS = {
     "temperature": ("Temperature", 0.1, 10.0, 0.1, 2, " ×",
                     "Factor on the model's calibrated softmax temperature: 1 = calibrated, above flatter, below sharper"),
     "unsure_below": ("Unsure below", 0.0, 1.0, 0.05, 2, "",
-                     "A top probability under this shows “unsure: A or B?” instead of one answer (0 = never)"),
+                     "A top probability under this shows “unsure: A or B?” instead of one answer (0 = never; "
+                     "“model's”: the threshold chosen for the model on actions it never saw)"),
 }
+# Fields that may be None (the model's own value): one step below the minimum shows MODEL_TEXT and means None.
+OPTIONAL = {"unsure_below": 0.05}
+MODEL_TEXT = "model's"
 
 
 class TuningPanel(QWidget):
@@ -30,12 +34,25 @@ class TuningPanel(QWidget):
         self.boxes = {}
         for name, (label, low, high, step, decimals, suffix, tip) in FIELDS.items():
             box = QSpinBox() if decimals is None else QDoubleSpinBox(decimals=decimals)
-            box.setRange(low, high)
+            below = OPTIONAL.get(name)
+            box.setRange(low - below if below else low, high)
+            if below:
+                box.setSpecialValueText(MODEL_TEXT)  # shown at the minimum
             box.setSingleStep(step)
             box.setSuffix(suffix)
             box.setToolTip(tip)
-            box.setValue(getattr(settings, name))
+            value = getattr(settings, name)
+            box.setValue(box.minimum() if value is None else value)
             box.setKeyboardTracking(False)  # one change per finished edit, not per keystroke
-            box.valueChanged.connect(lambda value, name=name: self.sig_changed.emit(name, value))
+            box.valueChanged.connect(lambda value, name=name: self.sig_changed.emit(name, self.value_of(name, value)))
             form.addRow(label, box)
             self.boxes[name] = box
+
+    def value_of(self, name: str, value):
+        """The setting a box value stands for: None at an optional field's minimum (the model's own value)."""
+        return None if name in OPTIONAL and value <= self.boxes[name].minimum() + 1e-9 else value
+
+    def show_model_value(self, name: str, value: float | None):
+        """Name the loaded model's own value beside MODEL_TEXT ("model's (0.46)")."""
+        if name in OPTIONAL and name in self.boxes:
+            self.boxes[name].setSpecialValueText(MODEL_TEXT if value is None else f"{MODEL_TEXT} ({value:.2f})")

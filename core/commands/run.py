@@ -33,9 +33,10 @@ def add_parser(subparsers):
     parser.add_argument("--stride", type=float, default=0.2, help="seconds between results (default 0.2)")
     parser.add_argument("--temperature", type=float, default=1.0,
                         help="factor on the model's calibrated softmax temperature (default 1: calibrated)")
-    parser.add_argument("--unsure-below", type=unit_fraction, default=UNSURE_BELOW, metavar="P",
-                        help="a top probability under P gives state 'unsure' with its best candidates "
-                             "(default %(default)s; 0: never)")
+    parser.add_argument("--unsure-below", type=unit_fraction, default=None, metavar="P",
+                        help="a top probability under P gives state 'unsure' with its best candidates (default: "
+                             f"the threshold smie calibrate chose for the model, {UNSURE_BELOW} for models without "
+                             "one; 0: never)")
     parser.add_argument("--smoothing", type=float, default=0.0,
                         help="weight of the previous probabilities, 0-1 (default 0: no smoothing)")
     parser.add_argument("--top", type=int, default=5, help="labels listed per result (default 5)")

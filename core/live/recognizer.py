@@ -10,10 +10,11 @@ import numpy as np
 import torch
 
 from core.live.example_features import ExampleClip, ExampleFeatureCache
-from core.metrics import model_temperature
+from core.metrics import load_unsure_below, model_temperature
 from core.model.attribute_term import attribute_term_for_window, load_attribute_weights, parse_labels
 from core.model.checkpoint import CheckpointError, load_model
 from core.model.example_term import ExampleBank, FusionWeights, example_term, fuse_parts
+from core.model.seen_bias import load_seen_bias, seen_label_mask
 from core.model.stgcn_fused import fuse_for_inference
 from core.model.text import TextEncoder, embed_labels
 from core.paths import DEFAULT_MODEL_DIR
@@ -37,6 +38,7 @@ class LabelSet:
     examples: ExampleBank | None = None  # features of the labels' recorded examples (None: no label has any)
     example_problems: tuple[str, ...] = ()  # examples that could not be used, each with the reason
     attributes: tuple[dict, ...] = ()  # per label, the attributes its text names (side, direction ...; {}: none)
+    seen: np.ndarray | None = None  # (L,) bool: labels naming a class the model trained on (None: none does)
 
     def example_counts(self) -> dict[str, int]:
         """Label name -> examples in use (labels with none left out)."""
@@ -70,6 +72,10 @@ class Recognizer:
         # calibrated without it. use_attributes=False scores without it (smie run --no-attributes).
         self.attribute_weights = load_attribute_weights(metadata.metrics)
         self.use_attributes = True
+        # Labels naming a class the model trained on win clips of other actions; smie calibrate fits how much to
+        # take off their score on classes a second model never saw (None: older models, no correction).
+        self.seen_bias = load_seen_bias(metadata.metrics)
+        self.unsure_below = load_unsure_below(metadata.metrics)  # None: the scorer's default threshold
         self.example_window_seconds = EXAMPLE_WINDOW_SECONDS
         self._example_cache = ExampleFeatureCache()
         self.label_set: LabelSet | None = None  # the newest set made by set_labels
@@ -113,8 +119,9 @@ class Recognizer:
             names = tuple(label.name for label in labels)
             bank, problems = self._example_bank(names, examples)
             attributes = tuple(parse_labels(list(names), [label.description for label in labels]))
+            seen = seen_label_mask(list(names), list(self.metadata.seen_classes or []))
             label_set = LabelSet(names, embeddings, prepared, next(self._versions), bank, tuple(problems),
-                                 attributes)
+                                 attributes, seen if seen.any() else None)
             self.label_set = label_set
         return label_set
 
@@ -166,8 +173,8 @@ class Recognizer:
 
     def score_parts(self, features, label_set: LabelSet, attribute_terms=None
                     ) -> tuple[np.ndarray, np.ndarray | None]:
-        """(N, L) text scores (SMIE, plus attribute_terms (N, L) when given) and (N, L) example logits (None
-        when no label has examples)."""
+        """(N, L) text scores (SMIE, plus attribute_terms (N, L) when given, less the model's seen-label bias on
+        labels naming one of its training classes) and (N, L) example logits (None when no label has examples)."""
         with torch.inference_mode():
             features = torch.as_tensor(features, dtype=torch.float32).to(self.device)
             if not label_set.names:
@@ -175,6 +182,8 @@ class Recognizer:
             text = self.head.score_prepared(features, label_set.prepared).float().cpu().numpy()
         if attribute_terms is not None:
             text = (text + np.asarray(attribute_terms, dtype=np.float32).reshape(text.shape)).astype(np.float32)
+        if self.seen_bias is not None and label_set.seen is not None:
+            text = self.seen_bias.apply(text, label_set.seen, self.temperature_for(len(label_set.names)))
         if label_set.examples is None:
             return text, None
         bank = label_set.examples

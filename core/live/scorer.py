@@ -20,7 +20,8 @@ log = logging.getLogger(__name__)
 STATES = ("ok", "unsure", "no person", "still", "no labels")
 SCORED_STATES = ("ok", "unsure")  # the window was scored: `top` and `scores` are filled
 # With probabilities calibrated on labels the model never saw, a top answer under one half is more likely wrong
-# than right: below it a result says "unsure" and names its best candidates instead of one answer.
+# than right: below it a result says "unsure" and names its best candidates instead of one answer. Models
+# calibrated by smie calibrate carry their own threshold, chosen on classes a second model never saw.
 UNSURE_BELOW = 0.5
 
 
@@ -34,7 +35,8 @@ class ScorerConfig:
     min_coverage: float = 0.6  # fewer resampled frames with a body than this: "no person"
     min_motion: float = 0.01  # metres: 90th-percentile joint spread over the window below this: "still"
     num_keyframes: int = 15  # keyframes reported with each result (SMIE: 15 of 50)
-    unsure_below: float = UNSURE_BELOW  # (smoothed) top probability under this: state "unsure" (0: never)
+    unsure_below: float | None = None  # (smoothed) top probability under this: state "unsure" (0: never; None:
+    # the threshold `smie calibrate` chose for the model, UNSURE_BELOW for models without one)
     attributes: bool = True  # add the model's attribute term (side, direction, rotation ...) where labels name one
     torch_threads: int = 1  # torch intra-op threads once the worker starts (0: leave torch's setting): pose
     # estimation runs on the same cores, and a second torch thread mostly waits for it
@@ -98,6 +100,14 @@ def motion_level(x: np.ndarray) -> float:
     body = x[..., 0]  # (3, T, V)
     spread = np.linalg.norm(body.std(axis=1), axis=0)  # (V,)
     return float(np.quantile(spread, 0.9))
+
+
+def threshold_in_use(config: ScorerConfig, recognizer=None) -> float:
+    """config.unsure_below, or when None the recognizer's model's threshold (smie calibrate), else UNSURE_BELOW."""
+    if config.unsure_below is not None:
+        return float(config.unsure_below)
+    chosen = getattr(recognizer, "unsure_below", None)
+    return UNSURE_BELOW if chosen is None else float(chosen)
 
 
 def to_label_specs(labels) -> list:
@@ -175,6 +185,11 @@ class LiveScorer:
             except Exception as error:  # a bad label must not kill the thread; the old set stays in use
                 self._report(ErrorEvent("labels", f"labels not changed: {error}"))
 
+    @property
+    def unsure_below(self) -> float:
+        """The threshold in use: the configured one, else the model's, else UNSURE_BELOW."""
+        return threshold_in_use(self.config, self.recognizer)
+
     # ---- scoring ----
     def score_window(self, window: Window) -> LiveResult:
         """Score one window with the current LabelSet (read once, so labels and version always agree)."""
@@ -223,7 +238,7 @@ class LiveScorer:
         result.top = [{"label": result.labels[i], "prob": float(probs[i]), "score": float(scores[i]),
                        "evidence": kinds[i]} for i in order]
         result.scores = {name: float(score) for name, score in zip(result.labels, scores)}
-        if result.top and result.top[0]["prob"] < self.config.unsure_below:
+        if result.top and result.top[0]["prob"] < self.unsure_below:
             result.state = "unsure"
 
     # ---- worker thread ----
