@@ -38,7 +38,7 @@ def window():
 
 def test_a_seen_label_loses_the_bias_and_the_others_keep_their_score(tmp_path, window):
     plain = model_with(tmp_path / "plain", {})
-    corrected = model_with(tmp_path / "corrected", {METRICS_KEY: SeenBias(0.7).to_dict(), UNSURE_KEY: {"threshold": 0.3}})
+    corrected = model_with(tmp_path / "corrected", {METRICS_KEY: SeenBias(0.7).to_dict()})
     assert plain.seen_bias is None and corrected.seen_bias.bias == pytest.approx(0.7)
     before = LiveScorer(plain, LABELS).score_window(window).scores
     after = LiveScorer(corrected, LABELS).score_window(window).scores
