@@ -168,6 +168,18 @@ def bench_attribute_row(arrays, split, seed: int, config, text_encoder, keep: di
     result = evaluate_with_term(scorer, weights, keep["scores"]["smie"], np.asarray(unseen.x), unseen_raw,
                                 unseen.labels, list(split.unseen_names))
     result["fit"] = report
+    # The final scores' calibration, before (seen-class temperature) and after (fitted on the pseudo-unseen ones)
+    from core.benchmark.zsl_calibration import bench_calibration, seen_temperature
+    from core.training.pretrain import PretrainConfig
+
+    names = list(split.unseen_names)
+    total = keep["scores"]["smie"] + attribute_terms(weights, names, np.asarray(unseen.x), unseen_raw)
+    pseudo_names = list(inner.unseen_names)
+    pseudo_total = inner_scorer(np.asarray(pseudo.x), pseudo_names) + attribute_terms(
+        weights, pseudo_names, np.asarray(pseudo.x), pseudo_raw)
+    validation_fraction = PretrainConfig(seed=seed, **config.pretrain).validation_fraction  # as stream_scores
+    before = seen_temperature(scorer, arrays, split, seed, validation_fraction)
+    result["calibration"] = bench_calibration(total, unseen.labels, pseudo_total, pseudo.labels, before, seed)
     return result
 
 

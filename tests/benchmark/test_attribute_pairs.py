@@ -137,3 +137,27 @@ def test_run_split_adds_the_attribute_row_with_its_own_pseudo_unseen_fit(tmp_pat
     assert row["mirror"]["clips"] == 6 and set(row["weights"]["weights"]) == set(WEIGHTED)
     assert row["weights"]["fitted_on"]["split"] == "t-inner0"
     assert len(list((tmp_path / "encoders").iterdir())) == 2
+    calibration = row["calibration"]  # the final scores at the seen-class and the pseudo-unseen temperature
+    assert calibration["before"]["n"] == calibration["after"]["n"] == 6
+    assert calibration["before"]["temperature"] > 0 and calibration["after"]["temperature"] > 0
+    assert 0 <= calibration["after"]["ece"] <= 1 and calibration["pseudo_unseen_list_size"] == 2
+
+
+def test_bench_calibration_fits_the_temperature_on_pseudo_unseen_lists_of_the_split_size():
+    from core.benchmark.zsl_calibration import bench_calibration
+
+    rng = np.random.default_rng(0)
+    truth = rng.integers(0, 6, 600)
+    # pseudo-unseen and unseen scores alike: the true label ahead by 1 on average, noise 1; a seen-class
+    # temperature of 0.05 makes them far too sure
+    def scores(labels, classes):
+        out = rng.normal(size=(len(labels), classes))
+        out[np.arange(len(labels)), labels] += 1.0
+        return out
+
+    pseudo = scores(truth, 6)
+    unseen_truth = rng.integers(0, 4, 300)
+    result = bench_calibration(scores(unseen_truth, 4), unseen_truth, pseudo, truth, 0.05, seed=0)
+    assert result["pseudo_unseen_list_size"] == 4 and result["before"]["temperature"] == 0.05
+    assert 0.5 < result["after"]["temperature"] < 2.0
+    assert result["after"]["ece"] < 0.1 < result["before"]["ece"]
