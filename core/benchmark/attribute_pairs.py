@@ -169,7 +169,7 @@ def bench_attribute_row(arrays, split, seed: int, config, text_encoder, keep: di
                                 unseen.labels, list(split.unseen_names))
     result["fit"] = report
     # The final scores' calibration, before (seen-class temperature) and after (fitted on the pseudo-unseen ones)
-    from core.benchmark.zsl_calibration import bench_calibration, seen_temperature
+    from core.benchmark.zsl_calibration import bench_calibration, gzsl_before_after, gzsl_scores, seen_temperature
     from core.training.pretrain import PretrainConfig
 
     names = list(split.unseen_names)
@@ -180,6 +180,13 @@ def bench_attribute_row(arrays, split, seed: int, config, text_encoder, keep: di
     validation_fraction = PretrainConfig(seed=seed, **config.pretrain).validation_fraction  # as stream_scores
     before = seen_temperature(scorer, arrays, split, seed, validation_fraction)
     result["calibration"] = bench_calibration(total, unseen.labels, pseudo_total, pseudo.labels, before, seed)
+
+    def terms(label_names, x, clips):
+        return attribute_terms(weights, label_names, x, clip_windows(clips))
+
+    result["gzsl"] = gzsl_before_after(gzsl_scores(scorer, terms, arrays, split, seed, validation_fraction),
+                                       gzsl_scores(inner_scorer, terms, arrays, inner, seed, validation_fraction),
+                                       seed)
     return result
 
 

@@ -30,3 +30,50 @@ def bench_calibration(unseen_scores: np.ndarray, unseen_labels: np.ndarray, pseu
     return {"before": calibration_summary(unseen_scores, unseen_labels, before_temperature),
             "after": calibration_summary(unseen_scores, unseen_labels, after_temperature),
             "pseudo_unseen_list_size": int(min(size, pseudo_scores.shape[1]))}
+
+
+def gzsl_before_after(outer: dict, inner: dict, seed: int) -> dict:
+    """GZSL seen / unseen / harmonic mean of the run's model over all its classes, with today's seen-fitted
+    stacking (gamma keeping 90 % of seen validation accuracy) and with a seen-label bias fitted on the second
+    encoder's classes only (its seen validation clips and pseudo-unseen clips), in units of the temperature
+    fitted there. outer / inner: {"scores" (N, C) final scores of seen validation then unseen clips against all C
+    classes, "truth" (N,), "seen_mask" (C,)}."""
+    # imported on use: the GZSL fitting is only needed here
+    from core.metrics import gzsl_metrics, tune_gamma_on_seen
+    from core.training.calibration import LIST_SIZES
+    from core.training.seen_bias_fit import fit_seen_bias
+
+    inner_unseen = ~inner["seen_mask"][inner["truth"]]
+    classes = len(inner["seen_mask"])
+    sizes = sorted({min(size, classes) for size in LIST_SIZES})
+    fitted = fit_unseen_temperatures(inner["scores"][inner_unseen], inner["truth"][inner_unseen], classes, 1.0,
+                                     sizes=sizes, seed=seed).temperatures
+
+    def temperature_for(size):
+        return fitted[min(sizes, key=lambda s: abs(s - min(size, classes)))]
+
+    bias = fit_seen_bias(inner["scores"], inner["truth"], inner["seen_mask"], temperature_for, sizes, seed)
+    seen_rows = outer["seen_mask"][outer["truth"]]
+    gamma = tune_gamma_on_seen(outer["scores"][seen_rows], outer["truth"][seen_rows], outer["seen_mask"])
+    corrected = bias.bias * temperature_for(len(outer["seen_mask"]))
+    return {"before": gzsl_metrics(outer["scores"], outer["truth"], outer["seen_mask"], gamma),
+            "uncorrected": gzsl_metrics(outer["scores"], outer["truth"], outer["seen_mask"], 0.0),
+            "after": gzsl_metrics(outer["scores"], outer["truth"], outer["seen_mask"], corrected),
+            "bias": bias.bias}
+
+
+def gzsl_scores(scorer, terms, arrays, split, seed: int, validation_fraction: float) -> dict:
+    """{"scores", "truth", "seen_mask"} of a split: its seen classes' validation clips and its unseen clips
+    against all its classes (seen first), final scores (scorer: SMIE scores; terms(names, x, rows_of) the
+    attribute term)."""
+    names = list(split.seen_names) + list(split.unseen_names)
+    seen = arrays.restrict_classes(list(split.seen_names))
+    _, rows = stratified_holdout(seen.labels, validation_fraction, seed)
+    unseen = arrays.restrict_classes(list(split.unseen_names))
+    parts, truth = [], []
+    for clips, labels in ((seen.subset(rows), seen.labels[rows]), (unseen, unseen.labels + len(split.seen_names))):
+        x = np.asarray(clips.x)
+        parts.append(scorer(x, names) + terms(names, x, clips))
+        truth.append(labels)
+    return {"scores": np.concatenate(parts), "truth": np.concatenate(truth),
+            "seen_mask": np.arange(len(names)) < len(split.seen_names)}

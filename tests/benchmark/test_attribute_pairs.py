@@ -141,6 +141,9 @@ def test_run_split_adds_the_attribute_row_with_its_own_pseudo_unseen_fit(tmp_pat
     assert calibration["before"]["n"] == calibration["after"]["n"] == 6
     assert calibration["before"]["temperature"] > 0 and calibration["after"]["temperature"] > 0
     assert 0 <= calibration["after"]["ece"] <= 1 and calibration["pseudo_unseen_list_size"] == 2
+    gzsl = row["gzsl"]  # today's seen-fitted stacking against the bias fitted on the second encoder's classes
+    assert set(gzsl) == {"before", "uncorrected", "after", "bias"}
+    assert all(0 <= gzsl[key]["harmonic"] <= 1 for key in ("before", "uncorrected", "after"))
 
 
 def test_bench_calibration_fits_the_temperature_on_pseudo_unseen_lists_of_the_split_size():
@@ -161,3 +164,21 @@ def test_bench_calibration_fits_the_temperature_on_pseudo_unseen_lists_of_the_sp
     assert result["pseudo_unseen_list_size"] == 4 and result["before"]["temperature"] == 0.05
     assert 0.5 < result["after"]["temperature"] < 2.0
     assert result["after"]["ece"] < 0.1 < result["before"]["ece"]
+
+
+def test_gzsl_bias_fitted_on_the_second_encoders_classes_lifts_the_harmonic_mean():
+    from core.benchmark.zsl_calibration import gzsl_before_after
+
+    rng = np.random.default_rng(1)
+
+    def split_scores(seen: int, unseen: int, clips: int):
+        """Seen classes' scores inflated by 3: every unseen clip goes to a seen label unless corrected."""
+        truth = rng.integers(0, seen + unseen, clips)
+        scores = rng.normal(size=(clips, seen + unseen))
+        scores[np.arange(clips), truth] += 2.0
+        scores[:, :seen] += 3.0
+        return {"scores": scores, "truth": truth, "seen_mask": np.arange(seen + unseen) < seen}
+
+    result = gzsl_before_after(split_scores(12, 5, 800), split_scores(9, 4, 800), seed=0)
+    assert result["bias"] > 1.0
+    assert result["after"]["harmonic"] > result["uncorrected"]["harmonic"] + 0.2
