@@ -43,11 +43,14 @@ def gzsl_before_after(outer: dict, inner: dict, seed: int) -> dict:
     from core.training.calibration import LIST_SIZES
     from core.training.seen_bias_fit import fit_seen_bias
 
-    inner_unseen = ~inner["seen_mask"][inner["truth"]]
-    classes = len(inner["seen_mask"])
+    # the temperature of lists of pseudo-unseen labels (as bench_calibration), then the bias in its units
+    seen_mask, truth = inner["seen_mask"], inner["truth"]
+    unseen_rows, unseen_columns = ~seen_mask[truth], np.flatnonzero(~seen_mask)
+    classes = len(unseen_columns)
     sizes = sorted({min(size, classes) for size in LIST_SIZES})
-    fitted = fit_unseen_temperatures(inner["scores"][inner_unseen], inner["truth"][inner_unseen], classes, 1.0,
-                                     sizes=sizes, seed=seed).temperatures
+    fitted = fit_unseen_temperatures(inner["scores"][unseen_rows][:, unseen_columns],
+                                     truth[unseen_rows] - int(seen_mask.sum()), classes, 1.0, sizes=sizes,
+                                     seed=seed).temperatures
 
     def temperature_for(size):
         return fitted[min(sizes, key=lambda s: abs(s - min(size, classes)))]
