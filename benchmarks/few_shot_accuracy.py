@@ -46,7 +46,8 @@ def measure(folder: Path, recognizer, shots: list[int], draws: int, seed: int) -
            "model": str(recognizer.metadata.metrics.get("datasets")), "fusion": recognizer.fusion.to_dict()}
     for k in shots:
         episodes = few_shot_episodes(report.features, report.truth, report.labels, report.scores, k, draws, seed,
-                                     windows, recognizer.fusion, report.temperature).to_dict()
+                                     windows, recognizer.fusion, report.temperature, report.attribute_agreements,
+                                     report.attribute_vector).to_dict()
         out[f"{k}_shot"] = {"fused": [episodes["top1"], episodes["top1_std"]],
                             "nearest_class_mean": [episodes["nearest_class_mean"]["top1"],
                                                    episodes["nearest_class_mean"]["top1_std"]],

@@ -60,6 +60,10 @@ class ClipEvalReport:
     temperature: float = 1.0  # the live app's softmax temperature: probabilities are softmax(scores / temperature)
     label_specs: list = field(default_factory=list)  # the LabelSpecs the scores were made against
     features: np.ndarray | None = None  # (N, F) encoder features of the scored clips (few-shot episodes use them)
+    # (N, L, K) agreement of each clip with each label's attributes and the (K,) weights: scores hold their
+    # product; few-shot episodes redo it with the attributes each label's examples show (None: no term)
+    attribute_agreements: np.ndarray | None = None
+    attribute_vector: np.ndarray | None = None
 
     @property
     def warnings(self) -> list[str]:
@@ -268,7 +272,11 @@ def evaluate_clip_folder(path: str | Path, recognizer, labels: list | None = Non
         batch = np.stack(windows)
         features = np.concatenate([recognizer.encode(batch[start:start + ENCODE_BATCH]).cpu().numpy()
                                    for start in range(0, len(batch), ENCODE_BATCH)])
-        terms = recognizer.attribute_terms([j for j, _ in raw], [v for _, v in raw], batch, label_set)
+        agreements = recognizer.attribute_agreements([j for j, _ in raw], [v for _, v in raw], batch, label_set)
+        terms = None if agreements is None else agreements @ recognizer.attribute_weights.vector()
         scores = recognizer.score(features, label_set, terms)
-    return ClipEvalReport(list(label_set.names), files, np.asarray(truth, np.int64), scores, skipped, recovered,
-                          live_temperature(recognizer, len(label_set.names)), specs, features)
+    report = ClipEvalReport(list(label_set.names), files, np.asarray(truth, np.int64), scores, skipped, recovered,
+                            live_temperature(recognizer, len(label_set.names)), specs, features)
+    if windows and agreements is not None:
+        report.attribute_agreements, report.attribute_vector = agreements, recognizer.attribute_weights.vector()
+    return report

@@ -11,6 +11,7 @@ import numpy as np
 
 from core.live.example_features import ExampleClip, example_windows
 from core.metrics import topk_accuracy
+from core.model.attribute_term import supported_columns
 from core.model.example_term import ExampleBank, FusionWeights, example_term
 
 log = logging.getLogger(__name__)
@@ -65,10 +66,15 @@ def clip_window_features(folder: str | Path, files: list[str], recognizer, load_
 
 def few_shot_episodes(features: np.ndarray, truth: np.ndarray, labels: list[str], text_scores: np.ndarray,
                       shots: int, draws: int = 10, seed: int = 0, window_features: list[np.ndarray] | None = None,
-                      fusion: FusionWeights = FusionWeights(), temperature: float = 1.0) -> FewShotReport:
+                      fusion: FusionWeights = FusionWeights(), temperature: float = 1.0,
+                      attribute_agreements: np.ndarray | None = None, attribute_vector: np.ndarray | None = None
+                      ) -> FewShotReport:
     """features (N, F) and text_scores (N, L) of N clips whose true label index is truth (N,) among labels (L);
     window_features: per clip, its example windows' features (clip_window_features; default: the clip's own
-    features as its one window); fusion and temperature: the model's (Recognizer.fusion, the live temperature).
+    features as its one window); fusion and temperature: the model's (Recognizer.fusion, the live temperature);
+    attribute_agreements (N, L, K) and attribute_vector (K,): the attribute term inside text_scores
+    (ClipEvalReport), which each draw keeps only for the attributes a label's examples show, as the app does
+    (supported_columns).
 
     Per draw: a class with more than `shots` clips gives `shots` random ones as examples and its other clips are
     queries; a class with no more is left out of that draw, as a candidate too. Queries are scored against the
@@ -98,11 +104,26 @@ def few_shot_episodes(features: np.ndarray, truth: np.ndarray, labels: list[str]
         if len(candidates) < 2:
             continue  # one candidate left: every answer would be right
         query_rows, query_truth = np.asarray(query_rows), np.asarray(query_truth)
-        text = text_scores[query_rows][:, candidates]
+        def draw_text(rows):  # text scores against the draw's candidates, as the app would have them
+            text = text_scores[rows][:, candidates]
+            if attribute_agreements is None:
+                return text
+            return text - _unsupported_terms(attribute_agreements, attribute_vector, rows, example_rows, candidates)
+
+        text = draw_text(query_rows)
         bank = ExampleBank.from_examples([[window_features[row] for row in rows] for rows in example_rows])
-        term = example_term(bank.similarity(features[query_rows]), bank.num_examples, fusion, text / temperature)
+        bank = bank.with_text_trust(draw_text(np.concatenate(example_rows)))
+        term = example_term(bank.similarity(features[query_rows]), bank.num_examples, fusion, text / temperature,
+                            bank.text_trust)
         report.fused_top1.append(topk_accuracy(text / temperature + term, query_truth))
         report.examples_top1.append(topk_accuracy(nearest_class_mean(features[query_rows], examples), query_truth))
         report.text_top1.append(topk_accuracy(text, query_truth))
         report.scored.append(len(query_rows))
     return report
+
+
+def _unsupported_terms(agreements: np.ndarray, vector: np.ndarray, query_rows: np.ndarray, example_rows: list,
+                       candidates: list) -> np.ndarray:
+    """(Q, C) part of the queries' attribute term that the candidates' examples do not show (to take off)."""
+    dropped = np.stack([~supported_columns(agreements[rows, label]) for rows, label in zip(example_rows, candidates)])
+    return (agreements[query_rows][:, candidates] * dropped[None]) @ vector

@@ -174,7 +174,8 @@ def run(args) -> int:
                                                lambda path: load_timed_sequence(path, args.pose_model))
         summary["few_shot"] = few_shot_episodes(report.features, report.truth, report.labels, report.scores,
                                                 args.shots, args.draws, args.seed, window_features,
-                                                recognizer.fusion, report.temperature).to_dict()
+                                                recognizer.fusion, report.temperature,
+                                                report.attribute_agreements, report.attribute_vector).to_dict()
     if args.json:
         print(json.dumps(summary))
     else:

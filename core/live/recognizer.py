@@ -11,7 +11,14 @@ import torch
 
 from core.live.example_features import ExampleClip, ExampleFeatureCache
 from core.metrics import load_unsure_below, model_temperature
-from core.model.attribute_term import attribute_term_for_window, load_attribute_weights, parse_labels
+from core.model.attribute_term import (
+    agreement_features,
+    attribute_term_for_window,
+    load_attribute_weights,
+    measure_window,
+    parse_labels,
+    supported_by_examples,
+)
 from core.model.checkpoint import CheckpointError, load_model
 from core.model.example_term import ExampleBank, FusionWeights, example_term, fuse_parts
 from core.model.seen_bias import load_seen_bias, seen_label_mask
@@ -117,31 +124,54 @@ class Recognizer:
             with torch.inference_mode():
                 prepared = self.head.prepare_labels(torch.from_numpy(embeddings.copy()).to(self.device))
             names = tuple(label.name for label in labels)
-            bank, problems = self._example_bank(names, examples)
-            attributes = tuple(parse_labels(list(names), [label.description for label in labels]))
+            bank, problems, measured, whole = self._example_bank(names, examples)
+            attributes = tuple(supported_by_examples(named, shown) for named, shown in
+                               zip(parse_labels(list(names), [label.description for label in labels]), measured))
+            if bank is not None:  # how far each label's name picks out its own examples
+                bank = bank.with_text_trust(self._example_text_scores(whole, measured, names, prepared, attributes))
             seen = seen_label_mask(list(names), list(self.metadata.seen_classes or []))
             label_set = LabelSet(names, embeddings, prepared, next(self._versions), bank, tuple(problems),
                                  attributes, seen if seen.any() else None)
             self.label_set = label_set
         return label_set
 
-    def _example_bank(self, names, examples) -> tuple[ExampleBank | None, list[str]]:
+    def _example_bank(self, names, examples):
+        """(bank, problems, per label the attribute measurements of its usable examples, per label their
+        whole-example features (the last window: the whole clip where longer than a window))."""
         index = {label_key(name): i for i, name in enumerate(names)}
-        per_label, problems = [[] for _ in names], []
+        per_label, problems, measured = [[] for _ in names], [], [[] for _ in names]
         for example in examples:
             if label_key(example.label) not in index:
                 continue
             try:
                 features = self._example_cache.features(example, lambda x: self.encode(x).float().cpu().numpy(),
                                                         self.preprocess_config, self.example_window_seconds)
+                whole = normalize_sequence(example.joints, example.valid, self.preprocess_config, source=example.key)
             except ValueError as error:
                 problems.append(str(error))
                 continue
             per_label[index[label_key(example.label)]].append(features)
+            measured[index[label_key(example.label)]].append(
+                measure_window(example.joints, example.valid, whole, self.preprocess_config))
         for problem in problems:
             log.warning("example not used: %s", problem)
         bank = ExampleBank.from_examples(per_label)
-        return (bank if bank.any else None), problems
+        whole = [[features[-1] for features in label_examples] for label_examples in per_label]
+        return (bank if bank.any else None), problems, measured, whole
+
+    def _example_text_scores(self, whole, measured, names, prepared, attributes) -> np.ndarray:
+        """(E, L) text scores (SMIE, attribute term, seen-label bias) of the examples, in the bank's order."""
+        rows = [feature for label_examples in whole for feature in label_examples]
+        with torch.inference_mode():
+            features = torch.as_tensor(np.stack(rows), dtype=torch.float32).to(self.device)
+            text = self.head.score_prepared(features, prepared).float().cpu().numpy().astype(np.float64)
+        if self.attribute_weights is not None and self.use_attributes and any(attributes):
+            shown = [m for label_measured in measured for m in label_measured]
+            text += np.stack([agreement_features(list(attributes), m) for m in shown]) @ self.attribute_weights.vector()
+        seen = seen_label_mask(list(names), list(self.metadata.seen_classes or []))
+        if self.seen_bias is not None and seen.any():
+            text = self.seen_bias.apply(text, seen, self.temperature_for(len(names)))
+        return text
 
     def encode(self, windows) -> "torch.Tensor":
         """(N, 3, T, V, M) normalised windows (numpy or torch) -> (N, feature_dim) features on the device."""
@@ -189,7 +219,7 @@ class Recognizer:
         bank = label_set.examples
         similarity = bank.similarity(features.float().cpu().numpy())
         temperature = self.temperature_for(len(label_set.names))
-        return text, example_term(similarity, bank.num_examples, self.fusion, text / temperature)
+        return text, example_term(similarity, bank.num_examples, self.fusion, text / temperature, bank.text_trust)
 
     def classify_sequences(self, sequences, label_set: LabelSet | None = None) -> np.ndarray:
         """Raw sequences [(joints (T, M, 25, 3), valid (T, M, 25)), ...] -> (N, L) scores against `label_set`
@@ -212,6 +242,15 @@ class Recognizer:
                         ) -> np.ndarray | None:
         """(N, L) attribute terms of N windows (raw joints and validity as read, normalised windows), or None
         when the set gets no term."""
-        terms = [self.attribute_parts(label_set, joints, valid, window)[0]
-                 for joints, valid, window in zip(raw_joints, raw_valid, windows)]
-        return None if not terms or terms[0] is None else np.stack(terms)
+        agreements = self.attribute_agreements(raw_joints, raw_valid, windows, label_set)
+        return None if agreements is None else agreements @ self.attribute_weights.vector()
+
+    def attribute_agreements(self, raw_joints: list, raw_valid: list, windows, label_set: LabelSet
+                             ) -> np.ndarray | None:
+        """(N, L, K) agreement of N windows with each label's attributes (core.model.attribute_term, K =
+        len(WEIGHTED)): the attribute term is this times the weights. None when the set gets no term."""
+        if self.attribute_weights is None or not self.use_attributes or not any(label_set.attributes):
+            return None
+        named = list(label_set.attributes)
+        return np.stack([agreement_features(named, measure_window(joints, valid, window, self.preprocess_config))
+                         for joints, valid, window in zip(raw_joints, raw_valid, windows)])

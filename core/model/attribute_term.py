@@ -104,6 +104,24 @@ def agreement_features(label_attributes: list[dict], measured: dict) -> np.ndarr
     return features
 
 
+def supported_columns(agreements: np.ndarray) -> np.ndarray:
+    """(E, ..., K) agreement of a label's E examples with what it names -> (..., K) bool: the attributes its
+    examples show (mean agreement not below 0). A recorded example outranks the words: a label named "push right"
+    whose examples push to the left keeps no direction term."""
+    return np.asarray(agreements).mean(axis=0) >= 0
+
+
+def supported_by_examples(named: dict, example_measurements: list[dict]) -> dict:
+    """The attributes of `named` (parse_label_attributes) that the label's examples show (supported_columns on
+    each example's measure_attributes); all of them without examples. Limb and side stay when kept: the others'
+    measurement keys depend on them."""
+    if not named or not example_measurements:
+        return named
+    keep = supported_columns(np.stack([agreement_features([named], m)[0] for m in example_measurements]))
+    dropped = {attribute for attribute, kept in zip(WEIGHTED, keep) if not kept}
+    return {attribute: value for attribute, value in named.items() if attribute not in dropped}
+
+
 def attribute_term(weights: AttributeWeights, label_attributes: list[dict], measured: dict) -> np.ndarray:
     """(L,) term to add to the labels' SMIE scores for one window."""
     return agreement_features(label_attributes, measured) @ weights.vector()
@@ -113,6 +131,17 @@ def parse_labels(names: list[str], descriptions: list | None = None) -> list[dic
     """parse_label_attributes of each label (descriptions, when given, fill in side, limb and rotation)."""
     descriptions = descriptions or [None] * len(names)
     return [parse_label_attributes(name, description) for name, description in zip(names, descriptions)]
+
+
+def measure_window(raw_joints, raw_valid, normalised, preprocess: PreprocessConfig | dict | None = None) -> dict:
+    """measure_attributes of a window from its normalised joints and, when given, its joints as read (the global
+    window: travel, turning, height)."""
+    if isinstance(preprocess, dict):
+        preprocess = PreprocessConfig(**preprocess)
+    raw = None
+    if raw_joints is not None and raw_valid is not None:
+        raw = global_window(raw_joints, raw_valid, preprocess or PreprocessConfig())
+    return measure_attributes(normalised, raw)
 
 
 def attribute_term_for_window(weights: AttributeWeights | None, label_attributes: list[dict], raw_joints,
@@ -125,12 +154,7 @@ def attribute_term_for_window(weights: AttributeWeights | None, label_attributes
     the window as read (camera axes, metres), before normalisation; normalised: the same window as the encoder
     gets it, (3, T', 25, M'); preprocess: the model's PreprocessConfig (or its dict), for the global window's
     length and joint filling. Without raw joints (None), travel and turning are not measured."""
-    if isinstance(preprocess, dict):
-        preprocess = PreprocessConfig(**preprocess)
-    raw = None
-    if raw_joints is not None and raw_valid is not None:
-        raw = global_window(raw_joints, raw_valid, preprocess or PreprocessConfig())
-    measured = measure_attributes(normalised, raw)
+    measured = measure_window(raw_joints, raw_valid, normalised, preprocess)
     described = describe_measured(measured)
     if weights is None or not label_attributes:
         return np.zeros(len(label_attributes)), described

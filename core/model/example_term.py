@@ -5,12 +5,13 @@ A label's score is its text (SMIE) score plus, when it has examples, an example 
 where similarity is the cosine between the window's features and the mean of the label's example prototypes
 (each the mean feature of one example's windows), n is the label's number of examples, weight(n) =
 n / (n + half_weight_at) grows with n, text_drop is how much of a taught label's text logit its examples
-replace, and T(L) is the model's calibrated softmax temperature for L labels, so softmax(score / T(L)) adds the
+replace (all of it for a label whose name does not pick out its own examples: text_trust), and T(L) is the model's calibrated softmax temperature for L labels, so softmax(score / T(L)) adds the
 example evidence to the calibrated text logits. A label without examples keeps its text score: an offset that
 is the similarity of an unrelated action keeps mixed lists fair. The weights are fitted on few-shot episodes of
 classes a model never trained on (core.training.fusion_fit), never on an evaluation folder.
 """
 
+import dataclasses
 from dataclasses import asdict, dataclass
 
 import numpy as np
@@ -50,6 +51,9 @@ class ExampleBank:
     prototypes: np.ndarray
     label_of_example: np.ndarray
     num_examples: np.ndarray
+    # (L,) share of each label's examples that its text scores above every other label of the list (1 where
+    # unknown): a name that does not describe what the user recorded gives way to the recordings
+    text_trust: np.ndarray | None = None
 
     @classmethod
     def from_examples(cls, per_label: list[list[np.ndarray]]) -> "ExampleBank":
@@ -63,6 +67,11 @@ class ExampleBank:
         labels = np.asarray(label_of_example, np.int64)
         prototypes = np.stack(prototypes) if prototypes else np.zeros((0, 0))
         return cls(prototypes, labels, np.bincount(labels, minlength=len(per_label)))
+
+    def with_text_trust(self, example_text_scores: np.ndarray) -> "ExampleBank":
+        """The bank with text_trust from (E, L) text scores of its examples (in prototype order)."""
+        return dataclasses.replace(self, text_trust=text_trust(example_text_scores, self.label_of_example,
+                                                               len(self.num_examples)))
 
     @property
     def any(self) -> bool:
@@ -84,13 +93,27 @@ def unit_rows(x: np.ndarray) -> np.ndarray:
     return x / np.maximum(np.linalg.norm(x, axis=-1, keepdims=True), 1e-12)
 
 
+def text_trust(example_text_scores: np.ndarray, label_of_example: np.ndarray, num_labels: int) -> np.ndarray:
+    """(L,) per label, the share of its examples whose text scores (E, L) rank it first; 1 without examples."""
+    trust = np.ones(num_labels)
+    if len(label_of_example):
+        right = np.asarray(example_text_scores).argmax(axis=1) == label_of_example
+        counts = np.bincount(label_of_example, minlength=num_labels)
+        hits = np.bincount(label_of_example, weights=right, minlength=num_labels)
+        trust = np.where(counts > 0, hits / np.maximum(counts, 1), 1.0)
+    return trust
+
+
 def example_term(similarity: np.ndarray, num_examples: np.ndarray, weights: FusionWeights,
-                 text_logits: np.ndarray) -> np.ndarray:
+                 text_logits: np.ndarray, text_trust: np.ndarray | None = None) -> np.ndarray:
     """(N, L) similarities, (L,) example counts and (N, L) text logits (text scores over the temperature) ->
-    (N, L) logits to add to the text logits: weight(n) * (scale * (similarity - offset) - text_drop * text
-    logit), 0 where a label has no examples."""
+    (N, L) logits to add to the text logits: weight(n) * (scale * (similarity - offset) - drop * text logit),
+    0 where a label has no examples. drop = text_drop, raised towards 1 as text_trust (L,) falls: a label whose
+    text ranks none of its own examples first is scored by its examples alone."""
     weight = weights.weight(num_examples)
-    evidence_logits = weights.scale * (similarity - weights.offset) - weights.text_drop * np.asarray(text_logits)
+    trust = 1.0 if text_trust is None else np.asarray(text_trust)
+    drop = 1.0 - (1.0 - weights.text_drop) * trust
+    evidence_logits = weights.scale * (similarity - weights.offset) - drop * np.asarray(text_logits)
     return np.where(num_examples > 0, weight * evidence_logits, 0.0)
 
 

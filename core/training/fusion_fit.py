@@ -28,6 +28,7 @@ class Episodes:
     truth: np.ndarray
     mask: np.ndarray
     shots: np.ndarray  # (R,) examples of the query's own label (0: it is scored by its name only)
+    text_trust: np.ndarray | None = None  # (R, L) share of each label's examples its text ranks first
     episodes: int = 0
 
 
@@ -44,8 +45,10 @@ def draw_episodes(features: np.ndarray, text_scores: np.ndarray, truth: np.ndarr
                   episodes: int = 400, seed: int = 0, queries_per_class: int = 6) -> Episodes:
     """features (N, F) and text_scores (N, C) of N clips of C classes (truth (N,)). Per episode: L classes
     (LIST_SIZES, at most the classes with two clips), each given K examples (SHOTS, fewer than its clips) or none,
-    in half of the episodes with even odds and in the other half always; up to queries_per_class other clips of each class are queries. temperature_for(L): the
-    model's calibrated softmax temperature. ValueError when fewer than two classes have two clips."""
+    in half of the episodes with even odds and in the other half always; up to queries_per_class other clips of
+    each class are queries; each taught label's text trust is the share of its examples its text ranks first in
+    the list. temperature_for(L): the model's calibrated softmax temperature. ValueError when fewer than two
+    classes have two clips."""
     rng = np.random.default_rng(seed)
     features = unit_rows(np.asarray(features, np.float64))
     by_class = [np.flatnonzero(truth == c) for c in range(text_scores.shape[1])]
@@ -53,7 +56,8 @@ def draw_episodes(features: np.ndarray, text_scores: np.ndarray, truth: np.ndarr
     if len(usable) < 2:
         raise ValueError(f"few-shot episodes need two classes with two clips or more; {len(usable)} have")
     width = max(LIST_SIZES)
-    out = {name: [] for name in ("text_logits", "similarity", "num_examples", "truth", "mask", "shots")}
+    names = ("text_logits", "similarity", "num_examples", "truth", "mask", "shots", "text_trust")
+    out = {name: [] for name in names}
     for _ in range(episodes):
         size = min(int(rng.choice(LIST_SIZES)), len(usable))
         classes = rng.choice(usable, size, replace=False)
@@ -66,10 +70,11 @@ def draw_episodes(features: np.ndarray, text_scores: np.ndarray, truth: np.ndarr
             queries.append((slot, rows[counts[slot]:counts[slot] + queries_per_class], rows[:counts[slot]]))
         query_rows = np.concatenate([q for _, q, _ in queries])
         query_truth = np.concatenate([[slot] * len(q) for slot, q, _ in queries]).astype(np.int64)
-        sims = np.zeros((len(query_rows), size))
+        sims, trust = np.zeros((len(query_rows), size)), np.ones(size)
         for slot, _, examples in queries:  # cosine to the examples' mean (a clip is one window here)
             if len(examples):
                 sims[:, slot] = features[query_rows] @ unit_rows(features[examples].mean(axis=0))
+                trust[slot] = np.mean(text_scores[np.ix_(examples, classes)].argmax(axis=1) == slot)
         logits = text_scores[np.ix_(query_rows, classes)] / temperature_for(size)
         pad = width - size
         out["text_logits"].append(np.pad(logits, ((0, 0), (0, pad))))
@@ -78,12 +83,13 @@ def draw_episodes(features: np.ndarray, text_scores: np.ndarray, truth: np.ndarr
         out["mask"].append(np.pad(np.ones_like(sims, bool), ((0, 0), (0, pad))))
         out["truth"].append(query_truth)
         out["shots"].append(counts[query_truth])
-    return Episodes(*(np.concatenate(out[name]) for name in
-                      ("text_logits", "similarity", "num_examples", "truth", "mask", "shots")), episodes)
+        out["text_trust"].append(np.pad(np.broadcast_to(trust, sims.shape), ((0, 0), (0, pad)), constant_values=1))
+    return Episodes(*(np.concatenate(out[name]) for name in names), episodes)
 
 
 def _nll_and_top1(episodes: Episodes, weights: FusionWeights) -> tuple[float, np.ndarray]:
-    term = example_term(episodes.similarity, episodes.num_examples, weights, episodes.text_logits)
+    term = example_term(episodes.similarity, episodes.num_examples, weights, episodes.text_logits,
+                        episodes.text_trust)
     logits = np.where(episodes.mask, episodes.text_logits + term, -np.inf)
     logits = logits - logits.max(axis=1, keepdims=True)
     log_probs = logits - np.log(np.exp(logits).sum(axis=1, keepdims=True))

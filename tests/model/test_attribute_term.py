@@ -86,3 +86,17 @@ def test_weights_are_stored_in_the_model_and_older_models_have_none(tmp_path):
     stored = load_attribute_weights(read_metadata(model))
     assert stored.weights == WEIGHTS.weights
     assert read_metadata(model).metrics["temperature"] == metadata.metrics["temperature"]  # the rest stays
+
+
+def test_a_taught_label_keeps_only_the_attributes_its_examples_show():
+    from core.model.attribute_term import measure_window, supported_by_examples
+    from core.training.augment import mirror
+
+    joints, valid, x = _waving()  # the right hand waves
+    right = measure_window(joints, valid, x)
+    left = measure_window(None, None, mirror(x))
+    named = {"side": "left", "limb": "arm"}
+    assert supported_by_examples(named, []) == named  # no examples: the words stand
+    assert supported_by_examples(named, [left, left]) == named
+    assert supported_by_examples(named, [right, right]) == {"limb": "arm"}  # recorded with the other hand
+    assert supported_by_examples({}, [right]) == {}

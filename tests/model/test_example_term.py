@@ -34,3 +34,17 @@ def test_weights_round_trip_through_model_metrics_and_older_models_get_the_defau
     weights = FusionWeights(28.0, 0.86, 0.5)
     assert FusionWeights.from_metrics({METRICS_KEY: {**weights.to_dict(), "nll": {}}}) == weights
     assert FusionWeights.from_metrics({}) == FusionWeights()
+
+
+def test_a_name_that_does_not_pick_out_its_own_examples_gives_way_to_them():
+    from core.model.example_term import text_trust
+
+    # label 0's two examples are ranked first by their text scores, label 1's one example is not, label 2 has none
+    scores = np.array([[2.0, 0.0, 0.0], [1.0, 0.5, 0.0], [0.9, 0.1, 0.0]])
+    trust = text_trust(scores, np.array([0, 0, 1]), 3)
+    assert trust.tolist() == [1.0, 0.0, 1.0]
+    weights = FusionWeights(scale=10.0, offset=0.5, half_weight_at=1.0, text_drop=0.5)
+    text = np.array([[3.0, 3.0, 3.0]])
+    term = example_term(np.array([[0.5, 0.5, 0.0]]), np.array([1, 1, 0]), weights, text, trust)
+    # at no similarity evidence, a trusted name loses text_drop of its logit, an untrusted one all of it
+    assert term[0].tolist() == pytest.approx([-0.5 * 0.5 * 3.0, -0.5 * 1.0 * 3.0, 0.0])
