@@ -111,7 +111,8 @@ def example_term(similarity: np.ndarray, num_examples: np.ndarray, weights: Fusi
     0 where a label has no examples. drop = text_drop, raised towards 1 as text_trust (L,) falls: a label whose
     text ranks none of its own examples first is scored by its examples alone."""
     weight = weights.weight(num_examples)
-    trust = 1.0 if text_trust is None else np.asarray(text_trust)
+    # a name gives way only to example evidence: without a scale the examples say nothing and the name stands
+    trust = 1.0 if text_trust is None or weights.scale <= 0 else np.asarray(text_trust)
     drop = 1.0 - (1.0 - weights.text_drop) * trust
     evidence_logits = weights.scale * (similarity - weights.offset) - drop * np.asarray(text_logits)
     return np.where(num_examples > 0, weight * evidence_logits, 0.0)
