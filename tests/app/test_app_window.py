@@ -222,7 +222,7 @@ def test_record_two_clips_then_evaluate_the_folder(qtbot, make_window, tmp_path)
     assert all(entry.frames >= 5 for entry in saved) and panel.clip_count.text() == "2 clips"
     clip = read_ntu_skeleton(tmp_path / "clips" / saved[0].file)
     assert clip.num_frames == saved[0].frames and clip.valid.any()
-    with qtbot.waitSignal(window.recorder.sig_evaluated, timeout=10000) as report:
+    with qtbot.waitSignal(window.recorder.sig_evaluated, timeout=30000) as report:  # loads a model
         panel.evaluate_button.click()
     assert report.args[0]["n"] == 2 and sorted(report.args[0]["labels"]) == ["clap", "wave the right hand"]
     assert panel.status.text().startswith("Top-1 ") and "over 2 clips" in panel.status.text()

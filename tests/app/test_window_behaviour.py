@@ -15,6 +15,7 @@ from core.skeleton.clip import Clip
 
 LABELS = ["wave the right hand", "clap", "kick", "sit down", "jump", "bow"]
 START_TIMEOUT_MS = 20000  # model load on a loaded 2-core test machine
+EVALUATE_TIMEOUT_MS = 30000  # a folder evaluation loads its own model and embeds the labels
 CLIP_SECONDS = 2.5  # long enough for one scored window (1.2 s of coverage), short enough to reach its end soon
 
 
@@ -123,7 +124,7 @@ def test_evaluating_a_one_label_folder_warns_and_offers_the_label_list(qtbot, wi
     panel.set_folder(one_label_folder(tmp_path / "one_label"))
     with qtbot.waitSignal(window.bridge.sig_started, timeout=START_TIMEOUT_MS):
         window.start_source(window.settings.source)
-    with qtbot.waitSignal(window.recorder.sig_evaluated, timeout=10000) as report:
+    with qtbot.waitSignal(window.recorder.sig_evaluated, timeout=EVALUATE_TIMEOUT_MS) as report:
         panel.evaluate_button.click()
     assert report.args[0]["warnings"] and report.args[0]["labels"] == ["wave the right hand"]
     assert panel.status.text() == "Top-1 100 %, top-5 100 % over 1 clip and 1 label"
@@ -131,7 +132,7 @@ def test_evaluating_a_one_label_folder_warns_and_offers_the_label_list(qtbot, wi
     assert f"adds the {len(LABELS)} labels of the list" in panel.warning.text() and panel.retry_button.isVisible()
     assert panel.clip_results.isVisible()
     assert panel.clip_results.toPlainText() == "✓ wave1.skeleton: wave the right hand → wave the right hand"
-    with qtbot.waitSignal(window.recorder.sig_evaluated, timeout=10000) as report:
+    with qtbot.waitSignal(window.recorder.sig_evaluated, timeout=EVALUATE_TIMEOUT_MS) as report:
         panel.retry_button.click()
     assert report.args[0]["labels"] == LABELS and report.args[0]["warnings"] == []
     assert panel.status.text().endswith(f"over 1 clip and {len(LABELS)} labels") and panel.with_label_list.isChecked()
