@@ -165,12 +165,19 @@ class Recognizer:
         with torch.inference_mode():
             features = torch.as_tensor(np.stack(rows), dtype=torch.float32).to(self.device)
             text = self.head.score_prepared(features, prepared).float().cpu().numpy().astype(np.float64)
+        terms = None
         if self.attribute_weights is not None and self.use_attributes and any(attributes):
             shown = [m for label_measured in measured for m in label_measured]
-            text += np.stack([agreement_features(list(attributes), m) for m in shown]) @ self.attribute_weights.vector()
-        seen = seen_label_mask(list(names), list(self.metadata.seen_classes or []))
-        if self.seen_bias is not None and seen.any():
-            text = self.seen_bias.apply(text, seen, self.temperature_for(len(names)))
+            terms = np.stack([agreement_features(list(attributes), m) for m in shown]) @ self.attribute_weights.vector()
+        return self._final_text(text, terms, seen_label_mask(list(names), list(self.metadata.seen_classes or [])))
+
+    def _final_text(self, text: np.ndarray, attribute_terms, seen: np.ndarray | None) -> np.ndarray:
+        """SMIE scores (N, L) plus the attribute terms (N, L, when given), less the seen-label bias on the labels
+        `seen` marks: the text score every consumer ranks by."""
+        if attribute_terms is not None:
+            text = (text + np.asarray(attribute_terms, dtype=text.dtype).reshape(text.shape)).astype(text.dtype)
+        if self.seen_bias is not None and seen is not None and seen.any():
+            text = self.seen_bias.apply(text, seen, self.temperature_for(text.shape[1]))
         return text
 
     def encode(self, windows) -> "torch.Tensor":
@@ -210,10 +217,7 @@ class Recognizer:
             if not label_set.names:
                 return np.zeros((features.shape[0], 0), dtype=np.float32), None
             text = self.head.score_prepared(features, label_set.prepared).float().cpu().numpy()
-        if attribute_terms is not None:
-            text = (text + np.asarray(attribute_terms, dtype=np.float32).reshape(text.shape)).astype(np.float32)
-        if self.seen_bias is not None and label_set.seen is not None:
-            text = self.seen_bias.apply(text, label_set.seen, self.temperature_for(len(label_set.names)))
+        text = self._final_text(text, attribute_terms, label_set.seen)
         if label_set.examples is None:
             return text, None
         bank = label_set.examples
