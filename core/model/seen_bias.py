@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from core.readers.class_meaning import meaning_of_name
 from core.readers.labels import label_key
 
 METRICS_KEY = "seen_bias"
@@ -62,7 +63,9 @@ def load_seen_bias(metadata) -> SeenBias | None:
 
 
 def seen_label_mask(names: list[str], seen_classes: list[str]) -> np.ndarray:
-    """(L,) bool: which labels of a list name a class the model was trained on (same label_key: case and
-    spacing do not matter)."""
+    """(L,) bool: which labels of a list name a class the model was trained on: the same name (label_key: case and
+    spacing do not matter), or a class name of another dataset pooled with a seen one by meaning
+    (assets/labels/pooled_classes.tsv: "hand waving" is seen when "high arm wave" was trained on)."""
     seen = {label_key(name) for name in seen_classes}
-    return np.array([label_key(name) in seen for name in names], dtype=bool)
+    meanings = {meaning_of_name(name) for name in seen_classes} - {None}
+    return np.array([label_key(name) in seen or meaning_of_name(name) in meanings for name in names], dtype=bool)

@@ -97,6 +97,17 @@ def pooled_table() -> MeaningTable:
     return read_meaning_table(POOLED_CLASSES_FILE, dataset_names())
 
 
+@lru_cache(maxsize=1)
+def _keys_by_name() -> dict[str, str]:
+    return {name: key for (_, name), key in pooled_table().keys.items()}
+
+
+def meaning_of_name(class_name: str) -> str | None:
+    """The meaning key of a class name of any dataset in the table (a name has one key in all of them), None for a
+    name no dataset has: what a typed label means when it is one of the known class names."""
+    return _keys_by_name().get(_name_key(class_name))
+
+
 def meaning_key(dataset: str, class_name: str) -> str:
     """The meaning key of a registered dataset's class (its raw or readable name, any case)."""
     return pooled_table().meaning_key(dataset, class_name)

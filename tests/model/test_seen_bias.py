@@ -48,3 +48,9 @@ def test_the_bias_comes_off_seen_labels_only_in_temperature_units():
     np.testing.assert_array_equal(SeenBias(0.0).apply(scores, mask, 0.25), scores)
     with pytest.raises(ValueError, match="do not match"):
         bias.apply(scores, mask[:2], 0.25)
+
+
+def test_a_label_pooled_by_meaning_with_a_seen_class_is_seen_and_the_other_side_is_not():
+    mask = seen_label_mask(["hand waving", "wave one hand", "wave the left hand", "tie shoelaces"],
+                           ["high arm wave", "wave the right hand"])
+    assert mask.tolist() == [True, True, False, False]
