@@ -18,7 +18,8 @@ from core.training.class_text import label_text
 
 def add_parser(subparsers) -> None:
     parser = subparsers.add_parser(
-        "calibrate", help="fit the temperature for unseen labels and the weight of examples on a second model's held-out classes",
+        "calibrate", help="fit temperatures, seen-label bias, unsure threshold and example weights on a second "
+                          "model's held-out classes",
         description="Score the classes a second model was trained without (smie pretrain --holdout, then smie "
                     "train) against label lists of several sizes, fit one softmax temperature per size, and store "
                     "it in --model's model.json, which the app, smie run and the evaluations then use. Few-shot "
@@ -58,7 +59,6 @@ def run(args) -> int:
     from core.model.checkpoint import METADATA_FILE, CheckpointError, load_model, read_metadata, update_metrics
     from core.model.example_term import METRICS_KEY as EXAMPLE_FUSION_KEY
     from core.model.seen_bias import METRICS_KEY as SEEN_BIAS_KEY
-    from core.model.seen_bias import seen_label_mask
     from core.training.calibration import fit_unseen_temperatures, fit_unsure_below
     from core.training.experiment import load_pooled
     from core.training.fusion_fit import draw_episodes, fit_fusion
@@ -112,7 +112,7 @@ def run(args) -> int:
     def temperature_for(size):
         return model_temperature(metrics, size)
 
-    seen_mask = seen_label_mask(names, meta.seen_classes)
+    seen_mask = np.arange(len(names)) < num_seen  # SECOND's own training classes, whatever their names
     bias = None
     try:
         seen_scores, seen_truth = _seen_validation_scores(source, arrays, text, weights, names)
@@ -196,7 +196,8 @@ def _print_summary(summary: dict, sizes: list[int], old: float, fusion) -> None:
         fit = bias["fitted_on"]
         print(f"seen-label bias {bias['bias']:.2f} x temperature ({fit['seen_clips']} seen validation and "
               f"{fit['unseen_clips']} held-out clips): mean GZSL H {100 * fit['mean_harmonic_before']:.1f}% -> "
-              f"{100 * fit['mean_harmonic_after']:.1f}%" + ("  (at the end of the grid)" if fit["at_grid_edge"] else ""))
+              f"{100 * fit['mean_harmonic_after']:.1f}%"
+              + ("  (at the end of the grid)" if fit["at_grid_edge"] else ""))
         for size, figures in fit["lists"].items():
             b, a = figures["before"], figures["after"]
             print(f"  {size:>3} labels: seen {100 * b['seen']:.1f}% -> {100 * a['seen']:.1f}%  unseen "
