@@ -14,7 +14,7 @@ from core.readers.label_presets import (
 from core.readers.labels import MAX_LABEL_LENGTH, LabelSpec
 
 EXPECTED_SIZES = {"ntu60": 60, "ntu120": 120, "pku_mmd": 51, "utd_mhad": 27, "msr_action3d": 20, "utkinect": 10,
-                  "gtu": 14}
+                  "gtu": 14, "kinder_gator": 69, "msrc12": 12, "bandai_namco": 25, "hdm05": 11}
 
 
 def test_every_preset_has_its_size_and_a_description_per_class():
