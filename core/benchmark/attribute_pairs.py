@@ -80,6 +80,21 @@ def attribute_terms(weights, names: list[str], x: np.ndarray, raw: np.ndarray | 
     return _terms(weights, parse_labels(list(names)), np.asarray(x), raw)
 
 
+def preprocess_of(metadata):
+    """A model's PreprocessConfig (None for the default), for reading global windows as it was trained."""
+    from core.skeleton.preprocess import PreprocessConfig
+
+    return PreprocessConfig(**metadata.preprocess) if metadata.preprocess else None
+
+
+def model_attribute_terms(metadata, weights, names: list[str], arrays, raw: np.ndarray | None = None) -> np.ndarray:
+    """(N, L) attribute term of the arrays' clips against names with a model's preprocessing; raw: their global
+    windows when already read."""
+    if raw is None:
+        raw = clip_windows(arrays, preprocess_of(metadata))
+    return attribute_terms(weights, names, arrays.x, raw)
+
+
 def mirror_test(scorer: ClipScorer, weights, x: np.ndarray, raw: np.ndarray | None, labels: np.ndarray,
                 names: list[str]) -> dict:
     """Accuracy of mirrored clips against (mirrored label, original label), with and without the term, over the
@@ -207,13 +222,11 @@ def eval_attributes(model, unseen, unseen_names: list[str], scores: np.ndarray) 
     def embedder(names):
         return label_text(text_encoder, list(names), meta.text_use_descriptions, tuple(meta.text_templates))
 
-    from core.skeleton.preprocess import PreprocessConfig
-
     x = np.asarray(unseen.x)
-    raw = clip_windows(unseen, PreprocessConfig(**meta.preprocess) if meta.preprocess else None)
+    raw = clip_windows(unseen, preprocess_of(meta))
     result = evaluate_with_term(ClipScorer(model.encoder, model.head, embedder), weights, scores, x, raw,
                                 unseen.labels, list(unseen_names))
-    return scores + _terms(weights, parse_labels(list(unseen_names)), x, raw), result
+    return scores + model_attribute_terms(meta, weights, list(unseen_names), unseen, raw), result
 
 
 def attribute_summary_text(result: dict) -> str:

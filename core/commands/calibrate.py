@@ -53,6 +53,7 @@ def _sizes(text: str) -> list[int]:
 
 def run(args) -> int:
     # pulls in torch: imported on use so `smie --help` stays fast
+    from core.benchmark.attribute_pairs import model_attribute_terms
     from core.metrics import UNSURE_KEY, model_temperature
     from core.model.attribute_term import METRICS_KEY as ATTRIBUTE_KEY
     from core.model.attribute_term import load_attribute_weights
@@ -97,7 +98,7 @@ def run(args) -> int:
         weights, raw, summary["attributes"] = _fit_attributes(args, source, unseen, unseen_names)
         metrics[ATTRIBUTE_KEY] = weights.to_dict()
     if weights is not None:
-        scores = scores + attribute_terms_of(source, weights, names, unseen, raw)
+        scores = scores + model_attribute_terms(meta, weights, names, unseen, raw)
     summary["score"] = ("SMIE + attribute term (weights fitted here)" if args.attributes else
                         f"SMIE + attribute term (weights stored in {args.model})" if weights is not None else "SMIE")
     old = float(target.metrics.get("temperature", 1.0))
@@ -144,23 +145,11 @@ def run(args) -> int:
     return 0
 
 
-def attribute_terms_of(source, weights, names: list[str], arrays, raw=None) -> np.ndarray:
-    """(N, L) attribute term of the arrays' clips against names, with a loaded model's (source's) preprocessing;
-    raw: their global windows when already read."""
-    # pulls in torch: imported on use so `smie --help` stays fast
-    from core.benchmark.attribute_pairs import attribute_terms, clip_windows
-    from core.skeleton.preprocess import PreprocessConfig
-
-    meta = source.metadata
-    if raw is None:
-        raw = clip_windows(arrays, PreprocessConfig(**meta.preprocess) if meta.preprocess else None)
-    return attribute_terms(weights, names, arrays.x, raw)
-
-
 def _seen_validation_scores(source, arrays, text, weights, names: list[str]) -> tuple[np.ndarray, np.ndarray]:
     """Final scores (N, L) and classes (N,) of the source model's seen-class validation clips, the rows `smie
     eval` takes for GZSL: clips neither its encoder nor its head trained on."""
     # pulls in torch: imported on use so `smie --help` stays fast
+    from core.benchmark.attribute_pairs import model_attribute_terms
     from core.training.train_head import extract_features, score
     from core.training.training_data import stratified_holdout
 
@@ -173,7 +162,7 @@ def _seen_validation_scores(source, arrays, text, weights, names: list[str]) -> 
     seen = seen.subset(rows)
     scores = score(source.head, extract_features(source.encoder, seen.x), text)
     if weights is not None:
-        scores = scores + attribute_terms_of(source, weights, names, seen)
+        scores = scores + model_attribute_terms(meta, weights, names, seen)
     return scores, seen.labels
 
 
@@ -233,8 +222,7 @@ def _fit_attributes(args, source, unseen, unseen_names: list[str]):
     """(weights, the clips' global windows, report) of the attribute term fitted on the source model's held-out
     classes."""
     # pulls in torch: imported on use so `smie --help` stays fast
-    from core.benchmark.attribute_pairs import ClipScorer, clip_windows, fit_on_pseudo_unseen
-    from core.skeleton.preprocess import PreprocessConfig
+    from core.benchmark.attribute_pairs import ClipScorer, clip_windows, fit_on_pseudo_unseen, preprocess_of
 
     meta = source.metadata
     text_encoder = TextEncoder(meta.text_model)
@@ -242,7 +230,7 @@ def _fit_attributes(args, source, unseen, unseen_names: list[str]):
     def embedder(names):
         return label_text(text_encoder, list(names), meta.text_use_descriptions, tuple(meta.text_templates))
 
-    raw = clip_windows(unseen, PreprocessConfig(**meta.preprocess) if meta.preprocess else None)
+    raw = clip_windows(unseen, preprocess_of(meta))
     weights, report = fit_on_pseudo_unseen(ClipScorer(source.encoder, source.head, embedder), unseen.x,
                                            raw, unseen.labels, list(unseen_names), {"model": str(args.source)})
     return weights, raw, {"weights": weights.to_dict(), "fit": report}

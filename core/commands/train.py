@@ -283,8 +283,8 @@ def _train(args, ddp) -> int:
 
 def run_eval(args) -> int:
     # pulls in torch: imported on use so `smie --help` stays fast
+    from core.benchmark.attribute_pairs import model_attribute_terms
     from core.clips.clip_eval import calibration_summary
-    from core.commands.calibrate import attribute_terms_of
     from core.commands.eval_clips import calibration_text, write_reliability
     from core.live.scorer import ScorerConfig
     from core.model.attribute_term import load_attribute_weights
@@ -336,7 +336,7 @@ def run_eval(args) -> int:
         weights = None if args.no_attributes else load_attribute_weights(meta)
         names = list(meta.seen_classes) + unseen_names
         if weights is not None:
-            all_scores = all_scores + np.concatenate([attribute_terms_of(model, weights, names, part)
+            all_scores = all_scores + np.concatenate([model_attribute_terms(meta, weights, names, part)
                                                       for part in (seen.subset(val_rows), unseen)])
         bias_temperature = model_temperature(meta.metrics, len(names))
         result["gzsl_seen_bias"] = {
