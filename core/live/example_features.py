@@ -42,22 +42,37 @@ def example_windows(example: ExampleClip, config: PreprocessConfig, window_secon
 
 
 class ExampleFeatureCache:
-    """Features per example key, computed once per version of an example (a new recording, not every label
-    edit, costs an encoder call). Not thread-safe: the recognizer uses it under its label lock."""
+    """Features and attribute measurements per example key, computed once per version of an example (a new
+    recording, not every label edit, costs an encoder call). Not thread-safe: the recognizer uses it under its
+    label lock."""
 
     def __init__(self, limit: int = 2000):
         self._features: dict[str, np.ndarray] = {}
+        self._measurements: dict[str, dict] = {}
         self._limit = limit
+
+    def _cached(self, store: dict, key: str, compute):
+        if key not in store:
+            if len(store) >= self._limit:
+                store.pop(next(iter(store)))
+            store[key] = compute()
+        return store[key]
 
     def features(self, example: ExampleClip, encode, config: PreprocessConfig, window_seconds: float) -> np.ndarray:
         """(W, F) float32 features of the example's windows; encode: (N, 3, T, 25, M) -> (N, F)."""
-        cached = self._features.get(example.key)
-        if cached is None:
-            cached = np.asarray(encode(example_windows(example, config, window_seconds)), np.float32)
-            if len(self._features) >= self._limit:
-                self._features.pop(next(iter(self._features)))
-            self._features[example.key] = cached
-        return cached
+        return self._cached(self._features, example.key, lambda: np.asarray(
+            encode(example_windows(example, config, window_seconds)), np.float32))
+
+    def measurement(self, example: ExampleClip, config: PreprocessConfig) -> dict:
+        """The whole example's attribute measurement (core.model.attribute_term.measure_window)."""
+        # imported on use: the attribute vocabulary is only read when examples are
+        from core.model.attribute_term import measure_window
+
+        def measure():
+            whole = normalize_sequence(example.joints, example.valid, config, source=example.key)
+            return measure_window(example.joints, example.valid, whole, config)
+
+        return self._cached(self._measurements, example.key, measure)
 
 
 def example_keyframes(example: ExampleClip, config: PreprocessConfig, count: int = 15):

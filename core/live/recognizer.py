@@ -127,11 +127,12 @@ class Recognizer:
             bank, problems, measured, whole = self._example_bank(names, examples)
             attributes = tuple(supported_by_examples(named, shown) for named, shown in
                                zip(parse_labels(list(names), [label.description for label in labels]), measured))
-            if bank is not None:  # how far each label's name picks out its own examples
-                bank = bank.with_text_trust(self._example_text_scores(whole, measured, names, prepared, attributes))
             seen = seen_label_mask(list(names), list(self.metadata.seen_classes or []))
+            seen = seen if seen.any() else None
+            if bank is not None:  # how far each label's name picks out its own examples
+                bank = bank.with_text_trust(self._example_text_scores(whole, measured, prepared, attributes, seen))
             label_set = LabelSet(names, embeddings, prepared, next(self._versions), bank, tuple(problems),
-                                 attributes, seen if seen.any() else None)
+                                 attributes, seen)
             self.label_set = label_set
         return label_set
 
@@ -146,20 +147,19 @@ class Recognizer:
             try:
                 features = self._example_cache.features(example, lambda x: self.encode(x).float().cpu().numpy(),
                                                         self.preprocess_config, self.example_window_seconds)
-                whole = normalize_sequence(example.joints, example.valid, self.preprocess_config, source=example.key)
+                shown = self._example_cache.measurement(example, self.preprocess_config)
             except ValueError as error:
                 problems.append(str(error))
                 continue
             per_label[index[label_key(example.label)]].append(features)
-            measured[index[label_key(example.label)]].append(
-                measure_window(example.joints, example.valid, whole, self.preprocess_config))
+            measured[index[label_key(example.label)]].append(shown)
         for problem in problems:
             log.warning("example not used: %s", problem)
         bank = ExampleBank.from_examples(per_label)
         whole = [[features[-1] for features in label_examples] for label_examples in per_label]
         return (bank if bank.any else None), problems, measured, whole
 
-    def _example_text_scores(self, whole, measured, names, prepared, attributes) -> np.ndarray:
+    def _example_text_scores(self, whole, measured, prepared, attributes, seen) -> np.ndarray:
         """(E, L) text scores (SMIE, attribute term, seen-label bias) of the examples, in the bank's order."""
         rows = [feature for label_examples in whole for feature in label_examples]
         with torch.inference_mode():
@@ -169,7 +169,7 @@ class Recognizer:
         if self.attribute_weights is not None and self.use_attributes and any(attributes):
             shown = [m for label_measured in measured for m in label_measured]
             terms = np.stack([agreement_features(list(attributes), m) for m in shown]) @ self.attribute_weights.vector()
-        return self._final_text(text, terms, seen_label_mask(list(names), list(self.metadata.seen_classes or [])))
+        return self._final_text(text, terms, seen)
 
     def _final_text(self, text: np.ndarray, attribute_terms, seen: np.ndarray | None) -> np.ndarray:
         """SMIE scores (N, L) plus the attribute terms (N, L, when given), less the seen-label bias on the labels
