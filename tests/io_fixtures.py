@@ -123,6 +123,32 @@ def waving_clip(seconds: float = 4.0, seed: int = 0):
     return Clip(joints=joints, valid=np.ones(joints.shape[:3], bool), fps=FPS, source="waving")
 
 
+def still_body(frames: int = 60) -> np.ndarray:
+    """(T, 1, 25, 3) float64: standing_pose held for `frames` frames."""
+    return np.repeat(standing_pose()[None, None], frames, axis=0).astype(np.float64)
+
+
+def ramp(frames: int, start: float, stop: float) -> np.ndarray:
+    """0 before `start`, 1 after `stop` (fractions of the clip), linear in between."""
+    t = np.linspace(0, 1, frames)
+    return np.clip((t - start) / (stop - start), 0, 1)
+
+
+def right_hand_swipe(to_left: bool = True, frames: int = 60) -> np.ndarray:
+    """(T, 1, 25, 3): the right hand rises in front of the right shoulder, sweeps across to the performer's left
+    (to_left) or from there to the right, then drops."""
+    joints = still_body(frames)
+    up = np.minimum(ramp(frames, 0.05, 0.3), 1 - ramp(frames, 0.75, 0.95))
+    across = ramp(frames, 0.3, 0.7)
+    x0, x1 = (0.35, -0.3) if to_left else (-0.3, 0.45)
+    for j in (J[name] for name in WAVING):
+        rest = joints[0, 0, j].copy()
+        joints[:, 0, j, 0] = rest[0] + up * (x0 + (x1 - x0) * across - rest[0])
+        joints[:, 0, j, 1] = rest[1] + up * 0.45
+        joints[:, 0, j, 2] = rest[2] - up * 0.35  # forward: towards the sensor
+    return joints
+
+
 def write_waving_skeleton(path, seconds: float = 4.0):
     write_ntu_skeleton(path, waving_clip(seconds))
     return path

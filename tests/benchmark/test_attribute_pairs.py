@@ -3,7 +3,7 @@ and the bench-zsl switches for it."""
 
 import numpy as np
 import pytest
-from io_fixtures import standing_pose
+from io_fixtures import right_hand_swipe
 
 from core.benchmark.attribute_pairs import (
     ATTRIBUTE_METHOD,
@@ -17,27 +17,15 @@ from core.benchmark.zsl_runs import BenchConfig
 from core.cli import build_parser
 from core.model.attribute_term import WEIGHTED, AttributeWeights
 from core.skeleton.attributes import global_window
-from core.skeleton.layouts import NTU25
 from core.skeleton.preprocess import normalize_sequence
 from core.training.attribute_fit import EpisodeGroup, fit_weights
 
-J = NTU25.index
-HAND = [J[n] for n in ("WristRight", "HandRight", "HandTipRight", "ThumbRight")]
 NAMES = ["right arm swipe to the left", "right arm swipe to the right", "clapping"]
 
 
 def _swipe(to_left: bool, seed: int, frames: int = 50):
     rng = np.random.default_rng(seed)
-    joints = np.repeat(standing_pose()[None, None], frames, axis=0).astype(np.float64)
-    t = np.linspace(0, 1, frames)
-    up = np.clip(np.minimum(t / 0.3, (1 - t) / 0.25), 0, 1)
-    across = np.clip((t - 0.3) / 0.4, 0, 1)
-    x0, x1 = (0.35, -0.3) if to_left else (-0.3, 0.45)
-    for j in HAND:
-        joints[:, 0, j, 0] = (1 - up) * joints[0, 0, j, 0] + up * (x0 + (x1 - x0) * across)
-        joints[:, 0, j, 1] += 0.45 * up
-        joints[:, 0, j, 2] -= 0.35 * up
-    joints = (joints + rng.normal(0, 0.005, joints.shape)).astype(np.float32)
+    joints = (right_hand_swipe(to_left, frames) + rng.normal(0, 0.005, (frames, 1, 25, 3))).astype(np.float32)
     valid = np.ones(joints.shape[:3], bool)
     return normalize_sequence(joints, valid), global_window(joints, valid)
 

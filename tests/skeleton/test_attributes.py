@@ -5,7 +5,7 @@ import csv
 
 import numpy as np
 import pytest
-from io_fixtures import standing_pose, waving_clip
+from io_fixtures import WAVING, ramp, right_hand_swipe, still_body, waving_clip
 
 from core.skeleton.attributes import (
     describe_measured,
@@ -18,15 +18,11 @@ from core.skeleton.preprocess import normalize_sequence
 from core.training.augment import mirror
 
 J = NTU25.index
-RIGHT_HAND = [J[n] for n in ("WristRight", "HandRight", "HandTipRight", "ThumbRight")]
+RIGHT_HAND = [J[n] for n in WAVING]
 LEFT_HAND = [J[n] for n in ("WristLeft", "HandLeft", "HandTipLeft", "ThumbLeft")]
 RIGHT_FOOT = [J[n] for n in ("AnkleRight", "FootRight")]
 UPPER = [j for j in range(25) if NTU25.joint_names[j] not in ("KneeLeft", "KneeRight", "AnkleLeft", "AnkleRight",
                                                                 "FootLeft", "FootRight")]
-
-
-def _still(frames=60):
-    return np.repeat(standing_pose()[None, None], frames, axis=0).astype(np.float64)  # (T, 1, 25, 3)
 
 
 def _measure(joints):
@@ -35,29 +31,9 @@ def _measure(joints):
     return measure_attributes(normalize_sequence(joints, valid), global_window(joints, valid))
 
 
-def _ramp(frames, start, stop):
-    """0 before `start`, 1 after `stop` (fractions of the clip), smooth in between."""
-    t = np.linspace(0, 1, frames)
-    return np.clip((t - start) / (stop - start), 0, 1)
-
-
-def _swipe(to_left=True, frames=60):
-    """The right hand rises in front of the right shoulder, sweeps across to the other side, then drops."""
-    joints = _still(frames)
-    up = np.minimum(_ramp(frames, 0.05, 0.3), 1 - _ramp(frames, 0.75, 0.95))
-    across = _ramp(frames, 0.3, 0.7)
-    x0, x1 = (0.35, -0.3) if to_left else (-0.3, 0.45)
-    for j in RIGHT_HAND:
-        rest = joints[0, 0, j].copy()
-        joints[:, 0, j, 0] = rest[0] + up * (x0 + (x1 - x0) * across - rest[0])
-        joints[:, 0, j, 1] = rest[1] + up * 0.45
-        joints[:, 0, j, 2] = rest[2] - up * 0.35  # forward: towards the sensor
-    return joints
-
-
 def _circle(clockwise=True, frames=60):
     """The right hand draws a circle in front of the chest, clockwise as the performer sees it."""
-    joints = _still(frames)
+    joints = still_body(frames)
     angle = np.linspace(0, 2 * np.pi, frames) * (-1 if clockwise else 1)
     for j in RIGHT_HAND:
         joints[:, 0, j, 0] = 0.2 + 0.2 * np.cos(angle)
@@ -68,11 +44,11 @@ def _circle(clockwise=True, frames=60):
 
 def test_a_right_hand_swipe_to_the_left_and_its_mirror():
     for to_left in (True, False):
-        measured = _measure(_swipe(to_left))
+        measured = _measure(right_hand_swipe(to_left))
         assert measured["side.arm"]["right"] > 0.8
         direction = measured["direction.right_hand"]
         assert (direction["left"] > direction["right"]) == to_left, direction
-    joints = _swipe(True)
+    joints = right_hand_swipe(True)
     valid = np.ones(joints.shape[:3], bool)
     x = normalize_sequence(joints.astype(np.float32), valid)
     raw = global_window(joints, valid)
@@ -96,8 +72,8 @@ def test_circle_sense_is_the_performers_view_and_flips_in_the_mirror():
 
 
 def test_sitting_down_and_standing_up_are_told_apart_by_the_pelvis():
-    joints = _still(60)
-    drop = 0.35 * _ramp(60, 0.2, 0.8)
+    joints = still_body(60)
+    drop = 0.35 * ramp(60, 0.2, 0.8)
     for j in UPPER + [J["KneeLeft"], J["KneeRight"]]:
         joints[:, 0, j, 1] -= drop
     for knee in (J["KneeLeft"], J["KneeRight"]):
@@ -105,12 +81,12 @@ def test_sitting_down_and_standing_up_are_told_apart_by_the_pelvis():
     down = _measure(joints)["posture"]
     up = _measure(joints[::-1])["posture"]
     assert down["stand_to_sit"] > 0.9 and up["sit_to_stand"] > 0.9
-    assert _measure(_still())["posture"]["none"] > 0.9
+    assert _measure(still_body())["posture"]["none"] > 0.9
 
 
 def test_lying_down_reads_stand_to_lie():
-    joints = _still(60)
-    fall = _ramp(60, 0.2, 0.8)
+    joints = still_body(60)
+    fall = ramp(60, 0.2, 0.8)
     pelvis = joints[0, 0, J["SpineBase"]].copy()
     for j in range(25):
         offset = joints[0, 0, j] - pelvis
@@ -123,7 +99,7 @@ def test_lying_down_reads_stand_to_lie():
 def _turning(degrees, frames=60, walk=(0.0, 0.0)):
     """The standing body turned about its pelvis by `degrees` to its left over the clip (negative: right), the
     pelvis moved by walk (x, z) metres in camera axes."""
-    joints = _still(frames)
+    joints = still_body(frames)
     pelvis = joints[0, 0, J["SpineBase"]].copy()
     for t in range(frames):
         phi = np.radians(degrees) * t / (frames - 1)
@@ -147,16 +123,16 @@ def test_turning_and_travel_come_from_the_global_window():
 
 
 def test_lean_side_and_both_hands():
-    joints = _still(60)
+    joints = still_body(60)
     pelvis = joints[0, 0, J["SpineBase"]].copy()
-    tilt = np.radians(25) * _ramp(60, 0.2, 0.6)
+    tilt = np.radians(25) * ramp(60, 0.2, 0.6)
     for j in UPPER:
         offset = joints[0, 0, j] - pelvis
         joints[:, 0, j, 0] = pelvis[0] + offset[0] * np.cos(tilt) + offset[1] * np.sin(tilt)
         joints[:, 0, j, 1] = pelvis[1] - offset[0] * np.sin(tilt) + offset[1] * np.cos(tilt)
     assert _measure(joints)["lean"]["right"] > 0.8
-    both = _still(60)
-    rise = _ramp(60, 0.1, 0.5)
+    both = still_body(60)
+    rise = ramp(60, 0.1, 0.5)
     for j in RIGHT_HAND + LEFT_HAND:
         both[:, 0, j, 1] += 1.0 * rise
     measured = _measure(both)
@@ -164,8 +140,8 @@ def test_lean_side_and_both_hands():
 
 
 def test_a_forward_kick_with_the_right_leg():
-    joints = _still(60)
-    kick = np.minimum(_ramp(60, 0.2, 0.45), 1 - _ramp(60, 0.55, 0.8))
+    joints = still_body(60)
+    kick = np.minimum(ramp(60, 0.2, 0.45), 1 - ramp(60, 0.55, 0.8))
     for j in RIGHT_FOOT:
         joints[:, 0, j, 1] += 0.5 * kick
         joints[:, 0, j, 2] -= 0.6 * kick
@@ -181,15 +157,15 @@ def test_waving_repeats_and_a_single_raise_does_not():
     waving = measure_attributes(normalize_sequence(clip.joints, clip.valid), global_window(clip.joints, clip.valid))
     assert waving["repetition.right_hand"]["repeated"] > 0.8
     assert describe_measured(waving)["side"] == "right"
-    once = _still(60)
-    rise = np.minimum(_ramp(60, 0.1, 0.4), 1 - _ramp(60, 0.6, 0.9))
+    once = still_body(60)
+    rise = np.minimum(ramp(60, 0.1, 0.4), 1 - ramp(60, 0.6, 0.9))
     for j in RIGHT_HAND:
         once[:, 0, j, 1] += 0.8 * rise
     assert _measure(once)["repetition.right_hand"]["once"] > 0.7
 
 
 def test_every_measurement_is_a_distribution_and_a_short_window_has_none():
-    for values in _measure(_swipe()).values():
+    for values in _measure(right_hand_swipe()).values():
         assert sum(values.values()) == pytest.approx(1.0) and min(values.values()) >= 0
     joints = np.zeros((3, 1, 25, 3), np.float32)
     assert global_window(joints, np.zeros((3, 1, 25), bool)) is None
