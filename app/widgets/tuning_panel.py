@@ -3,6 +3,8 @@
 from PyQt6.QtCore import pyqtSignal
 from PyQt6.QtWidgets import QDoubleSpinBox, QFormLayout, QSpinBox, QWidget
 
+from app.settings import OPTIONAL_NUMBERS
+
 # field -> (label, minimum, maximum, step, decimals, suffix, tooltip); decimals None = an integer field
 FIELDS = {
     "window_seconds": ("Window", 0.5, 6.0, 0.1, 1, " s", "History each prediction looks at"),
@@ -18,8 +20,7 @@ FIELDS = {
                      "A top probability under this shows “unsure: A or B?” instead of one answer (0 = never; "
                      "“model's”: the threshold chosen for the model on actions it never saw)"),
 }
-# Fields that may be None (the model's own value): one step below the minimum shows MODEL_TEXT and means None.
-OPTIONAL = {"unsure_below": 0.05}
+# Settings that may be None (the model's own value): one step below the minimum shows MODEL_TEXT and means None.
 MODEL_TEXT = "model's"
 
 
@@ -34,9 +35,9 @@ class TuningPanel(QWidget):
         self.boxes = {}
         for name, (label, low, high, step, decimals, suffix, tip) in FIELDS.items():
             box = QSpinBox() if decimals is None else QDoubleSpinBox(decimals=decimals)
-            below = OPTIONAL.get(name)
-            box.setRange(low - below if below else low, high)
-            if below:
+            optional = name in OPTIONAL_NUMBERS
+            box.setRange(low - step if optional else low, high)
+            if optional:
                 box.setSpecialValueText(MODEL_TEXT)  # shown at the minimum
             box.setSingleStep(step)
             box.setSuffix(suffix)
@@ -50,9 +51,9 @@ class TuningPanel(QWidget):
 
     def value_of(self, name: str, value):
         """The setting a box value stands for: None at an optional field's minimum (the model's own value)."""
-        return None if name in OPTIONAL and value <= self.boxes[name].minimum() + 1e-9 else value
+        return None if name in OPTIONAL_NUMBERS and value <= self.boxes[name].minimum() + 1e-9 else value
 
     def show_model_value(self, name: str, value: float | None):
         """Name the loaded model's own value beside MODEL_TEXT ("model's (0.46)")."""
-        if name in OPTIONAL and name in self.boxes:
+        if name in OPTIONAL_NUMBERS and name in self.boxes:
             self.boxes[name].setSpecialValueText(MODEL_TEXT if value is None else f"{MODEL_TEXT} ({value:.2f})")
