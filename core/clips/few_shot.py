@@ -1,7 +1,7 @@
 """Few-shot episodes over a scored clip folder: per seeded draw, K clips of each class become examples and the
-other clips are scored as the live app scores a label with examples (text and examples fused, the examples'
-windows as prototypes), beside the plain nearest class mean of the same features and zero-shot by name, on the
-same clips and candidates."""
+other clips are scored as the live app scores a label with examples (text and examples fused, each example's
+windows and the whole example as its prototypes), beside the plain nearest class mean of the same features and
+zero-shot by name, on the same clips and candidates."""
 
 import logging
 from dataclasses import dataclass, field
@@ -112,7 +112,7 @@ def few_shot_episodes(features: np.ndarray, truth: np.ndarray, labels: list[str]
 
         text = draw_text(query_rows)
         bank = ExampleBank.from_examples([[window_features[row] for row in rows] for rows in example_rows])
-        bank = bank.with_text_trust(draw_text(np.concatenate(example_rows)))
+        bank = bank.with_text_trust(draw_text(np.concatenate(example_rows)), temperature)
         term = example_term(bank.similarity(features[query_rows]), bank.num_examples, fusion, text / temperature,
                             bank.text_trust)
         report.fused_top1.append(topk_accuracy(text / temperature + term, query_truth))

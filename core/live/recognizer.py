@@ -130,7 +130,8 @@ class Recognizer:
             seen = seen_label_mask(list(names), list(self.metadata.seen_classes or []))
             seen = seen if seen.any() else None
             if bank is not None:  # how far each label's name picks out its own examples
-                bank = bank.with_text_trust(self._example_text_scores(whole, measured, prepared, attributes, seen))
+                bank = bank.with_text_trust(self._example_text_scores(whole, measured, prepared, attributes, seen),
+                                            self.temperature_for(len(names)))
             label_set = LabelSet(names, embeddings, prepared, next(self._versions), bank, tuple(problems),
                                  attributes, seen)
             self.label_set = label_set

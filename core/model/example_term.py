@@ -1,14 +1,16 @@
 """Scoring a label by its recorded examples beside its text, on one scale.
 
 A label's score is its text (SMIE) score plus, when it has examples, an example term in the same units:
-    score = text + T(L) * weight(n) * (scale * (similarity - offset) - text_drop * text / T(L))
-where similarity is the cosine between the window's features and the mean of the label's example prototypes
-(each the mean feature of one example's windows), n is the label's number of examples, weight(n) =
-n / (n + half_weight_at) grows with n, text_drop is how much of a taught label's text logit its examples
-replace (all of it for a label whose name does not pick out its own examples: text_trust), and T(L) is the model's calibrated softmax temperature for L labels, so softmax(score / T(L)) adds the
-example evidence to the calibrated text logits. A label without examples keeps its text score: an offset that
-is the similarity of an unrelated action keeps mixed lists fair. The weights are fitted on few-shot episodes of
-classes a model never trained on (core.training.fusion_fit), never on an evaluation folder.
+    score = text + T(L) * (weight(n) * scale * (similarity - offset) - (1 - keep) * text / T(L)),
+    keep = trust * (1 - weight(n) * text_drop)
+where similarity is the cosine between the window's features and the closer of the label's two class means (of
+its examples' window prototypes, each the mean feature of one example's windows, or of its whole examples), n
+is the label's number of examples, weight(n) = n / (n + half_weight_at) grows with n, keep is the share of its
+text logit a taught label keeps (text_drop of it goes at full weight; all of it where the name does not agree
+with the recordings: text_trust), and T(L) is the model's calibrated softmax temperature for L labels, so
+softmax(score / T(L)) adds the example evidence to the calibrated text logits. A label without examples keeps its
+text score: an offset that is the similarity of an unrelated action keeps mixed lists fair. The weights are fitted
+on few-shot episodes of classes a model never trained on (core.training.fusion_fit), never on an evaluation folder.
 """
 
 import dataclasses
@@ -43,79 +45,118 @@ class FusionWeights:
 
 @dataclass(frozen=True)
 class ExampleBank:
-    """The examples of some labels, aligned with one label list: one unit-norm prototype per example, the mean of
-    the features of that example's windows (core.live.example_features), so every part of the action counts.
+    """The examples of some labels, aligned with one label list, as two unit-norm prototypes per example: the
+    mean feature of its windows (core.live.example_features), so every part of the action counts, and the
+    feature of the whole example. A live window is like a part of the action, a whole clip like all of it: the
+    query is compared with each label's mean of either and the closer counts (similarity).
 
-    prototypes (E, F); label_of_example (E,) the label index of each; num_examples (L,) per label."""
+    prototypes (E, F) the windows' means and wholes (E, F) the whole examples; label_of_example (E,) the label
+    index of each; num_examples (L,) per label."""
 
     prototypes: np.ndarray
+    wholes: np.ndarray
     label_of_example: np.ndarray
     num_examples: np.ndarray
-    # (L,) share of each label's examples that its text scores above every other label of the list (1 where
-    # unknown): a name that does not describe what the user recorded gives way to the recordings
+    # (L,) how far each label's name agrees with the list's recordings (text_trust; 1 where unknown): a name
+    # that does not describe what the user recorded gives way to the recordings
     text_trust: np.ndarray | None = None
 
     @classmethod
     def from_examples(cls, per_label: list[list[np.ndarray]]) -> "ExampleBank":
-        """per_label[l]: one (W_e, F) feature array per example of label l (an empty list: no examples)."""
-        prototypes, label_of_example = [], []
+        """per_label[l]: one (W_e, F) feature array per example of label l, its windows with the whole example
+        last (core.live.example_features.example_windows; an empty list: no examples)."""
+        prototypes, wholes, label_of_example = [], [], []
         for label, examples in enumerate(per_label):
             for example in examples:
                 windows = unit_rows(np.asarray(example, np.float64).reshape(-1, np.shape(example)[-1]))
                 prototypes.append(unit_rows(windows.mean(axis=0)))
+                wholes.append(windows[-1])
                 label_of_example.append(label)
         labels = np.asarray(label_of_example, np.int64)
-        prototypes = np.stack(prototypes) if prototypes else np.zeros((0, 0))
-        return cls(prototypes, labels, np.bincount(labels, minlength=len(per_label)))
+        if not prototypes:
+            return cls(np.zeros((0, 0)), np.zeros((0, 0)), labels, np.zeros(len(per_label), np.int64))
+        return cls(np.stack(prototypes), np.stack(wholes), labels, np.bincount(labels, minlength=len(per_label)))
 
-    def with_text_trust(self, example_text_scores: np.ndarray) -> "ExampleBank":
-        """The bank with text_trust from (E, L) text scores of its examples (in prototype order)."""
+    def with_text_trust(self, example_text_scores: np.ndarray, temperature: float = 1.0) -> "ExampleBank":
+        """The bank with text_trust from (E, L) text scores of its examples (in prototype order) and the list's
+        calibrated temperature."""
         return dataclasses.replace(self, text_trust=text_trust(example_text_scores, self.label_of_example,
-                                                               len(self.num_examples)))
+                                                               len(self.num_examples), temperature))
 
     @property
     def any(self) -> bool:
         return bool(self.num_examples.any())
 
     def similarity(self, features: np.ndarray) -> np.ndarray:
-        """(N, F) query features -> (N, L) cosine to each label's mean example prototype (the class mean, which
-        beats the mean of per-example cosines from three examples on); 0 for labels without examples."""
+        """(N, F) query features -> (N, L) cosine to each label's closer class mean, of its examples' window
+        prototypes or of its whole examples (the class mean beats the mean of per-example cosines from three
+        examples on); 0 for labels without examples."""
         queries = unit_rows(np.asarray(features, np.float64))
-        num_labels = len(self.num_examples)
         if not self.any:
-            return np.zeros((len(queries), num_labels))
-        means = np.zeros((num_labels, self.prototypes.shape[1]))
-        np.add.at(means, self.label_of_example, self.prototypes)
-        return queries @ unit_rows(means).T  # a zero mean (no examples) stays 0
+            return np.zeros((len(queries), len(self.num_examples)))
+        return np.maximum(queries @ self._class_means(self.prototypes).T, queries @ self._class_means(self.wholes).T)
+
+    def _class_means(self, rows: np.ndarray) -> np.ndarray:
+        means = np.zeros((len(self.num_examples), rows.shape[1]))
+        np.add.at(means, self.label_of_example, rows)
+        return unit_rows(means)  # a zero mean (no examples) stays 0
 
 
 def unit_rows(x: np.ndarray) -> np.ndarray:
     return x / np.maximum(np.linalg.norm(x, axis=-1, keepdims=True), 1e-12)
 
 
-def text_trust(example_text_scores: np.ndarray, label_of_example: np.ndarray, num_labels: int) -> np.ndarray:
-    """(L,) per label, the share of its examples whose text scores (E, L) rank it first; 1 without examples."""
+SHARPNESS_GRID = np.linspace(0.0, 1.0, 21)  # factors on the text logits text_sharpness chooses from
+
+
+def text_trust(example_text_scores: np.ndarray, label_of_example: np.ndarray, num_labels: int,
+               temperature: float = 1.0) -> np.ndarray:
+    """(L,) per label, how far its name agrees with the list's recordings, from the text scores (E, L) of every
+    example (softmax(scores / temperature) the calibrated text probabilities): its agreement (the examples whose
+    text ranks the label first and that are its own, over those that are either its own or ranked it first)
+    times the list's text sharpness (text_sharpness). Counting the other labels' examples a name takes as well
+    as its own it misses keeps a name that wins everything, as a side or direction term can on gestures that all
+    raise an arm, from keeping its text; the sharpness turns down a text that is surer than the recordings bear
+    out. 1 for a label without examples."""
     trust = np.ones(num_labels)
     if len(label_of_example):
-        right = np.asarray(example_text_scores).argmax(axis=1) == label_of_example
-        counts = np.bincount(label_of_example, minlength=num_labels)
-        hits = np.bincount(label_of_example, weights=right, minlength=num_labels)
-        trust = np.where(counts > 0, hits / np.maximum(counts, 1), 1.0)
+        scores = np.asarray(example_text_scores, np.float64)
+        ranked_first = scores.argmax(axis=1)
+        own = np.bincount(label_of_example, minlength=num_labels)
+        hits = np.bincount(label_of_example, weights=ranked_first == label_of_example, minlength=num_labels)
+        taken = np.bincount(ranked_first, minlength=num_labels)
+        agreement = hits / np.maximum(own + taken - hits, 1)
+        trust = np.where(own > 0, agreement * text_sharpness(scores / temperature, label_of_example), 1.0)
     return trust
+
+
+def text_sharpness(example_text_logits: np.ndarray, label_of_example: np.ndarray) -> float:
+    """The factor in [0, 1] on the list's text logits (E, L) under which the text best predicts the examples' own
+    labels (least NLL; the first of equals): 1 where the text's confidence is borne out, near 0 where its sure
+    answers are wrong."""
+    rows = np.arange(len(label_of_example))
+    best, best_nll = 1.0, np.inf
+    for factor in SHARPNESS_GRID:
+        logits = factor * example_text_logits
+        logits = logits - logits.max(axis=1, keepdims=True)
+        nll = float(np.mean(np.log(np.exp(logits).sum(axis=1)) - logits[rows, label_of_example]))
+        if nll < best_nll - 1e-12:
+            best, best_nll = float(factor), nll
+    return best
 
 
 def example_term(similarity: np.ndarray, num_examples: np.ndarray, weights: FusionWeights,
                  text_logits: np.ndarray, text_trust: np.ndarray | None = None) -> np.ndarray:
     """(N, L) similarities, (L,) example counts and (N, L) text logits (text scores over the temperature) ->
-    (N, L) logits to add to the text logits: weight(n) * (scale * (similarity - offset) - drop * text logit),
-    0 where a label has no examples. drop = text_drop, raised towards 1 as text_trust (L,) falls: a label whose
-    text ranks none of its own examples first is scored by its examples alone."""
+    (N, L) logits to add to the text logits: weight(n) * scale * (similarity - offset) - (1 - keep) * text logit,
+    keep = text_trust * (1 - weight(n) * text_drop); 0 where a label has no examples. A label whose name agrees
+    with none of the recordings (text_trust (L,) 0) is scored by its examples alone."""
     weight = weights.weight(num_examples)
     # a name gives way only to example evidence: without a scale the examples say nothing and the name stands
     trust = 1.0 if text_trust is None or weights.scale <= 0 else np.asarray(text_trust)
-    drop = 1.0 - (1.0 - weights.text_drop) * trust
-    evidence_logits = weights.scale * (similarity - weights.offset) - drop * np.asarray(text_logits)
-    return np.where(num_examples > 0, weight * evidence_logits, 0.0)
+    keep = trust * (1.0 - weight * weights.text_drop)
+    term = weight * weights.scale * (similarity - weights.offset) - (1.0 - keep) * np.asarray(text_logits)
+    return np.where(num_examples > 0, term, 0.0)
 
 
 def fuse_parts(text_scores: np.ndarray, term: np.ndarray, temperature: float) -> np.ndarray:

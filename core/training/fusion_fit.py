@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from core.model.example_term import FusionWeights, example_term, unit_rows
+from core.model.example_term import FusionWeights, example_term, text_trust, unit_rows
 
 SHOTS = (1, 2, 3, 5)
 LIST_SIZES = (3, 5, 10, 20)
@@ -28,7 +28,7 @@ class Episodes:
     truth: np.ndarray
     mask: np.ndarray
     shots: np.ndarray  # (R,) examples of the query's own label (0: it is scored by its name only)
-    text_trust: np.ndarray | None = None  # (R, L) share of each label's examples its text ranks first
+    text_trust: np.ndarray | None = None  # (R, L) how far each label's name agrees with the examples
     episodes: int = 0
 
 
@@ -46,9 +46,9 @@ def draw_episodes(features: np.ndarray, text_scores: np.ndarray, truth: np.ndarr
     """features (N, F) and text_scores (N, C) of N clips of C classes (truth (N,)). Per episode: L classes
     (LIST_SIZES, at most the classes with two clips), each given K examples (SHOTS, fewer than its clips) or none,
     in half of the episodes with even odds and in the other half always; up to queries_per_class other clips of
-    each class are queries; each taught label's text trust is the share of its examples its text ranks first in
-    the list. temperature_for(L): the model's calibrated softmax temperature. ValueError when fewer than two
-    classes have two clips."""
+    each class are queries; each taught label's text trust is how far its name agrees with the list's examples
+    (core.model.example_term.text_trust), as the app measures it. temperature_for(L): the model's calibrated
+    softmax temperature. ValueError when fewer than two classes have two clips."""
     rng = np.random.default_rng(seed)
     features = unit_rows(np.asarray(features, np.float64))
     by_class = [np.flatnonzero(truth == c) for c in range(text_scores.shape[1])]
@@ -70,11 +70,13 @@ def draw_episodes(features: np.ndarray, text_scores: np.ndarray, truth: np.ndarr
             queries.append((slot, rows[counts[slot]:counts[slot] + queries_per_class], rows[:counts[slot]]))
         query_rows = np.concatenate([q for _, q, _ in queries])
         query_truth = np.concatenate([[slot] * len(q) for slot, q, _ in queries]).astype(np.int64)
-        sims, trust = np.zeros((len(query_rows), size)), np.ones(size)
+        sims = np.zeros((len(query_rows), size))
         for slot, _, examples in queries:  # cosine to the examples' mean (a clip is one window here)
             if len(examples):
                 sims[:, slot] = features[query_rows] @ unit_rows(features[examples].mean(axis=0))
-                trust[slot] = np.mean(text_scores[np.ix_(examples, classes)].argmax(axis=1) == slot)
+        example_rows = np.concatenate([examples for _, _, examples in queries]).astype(np.int64)
+        example_slots = np.concatenate([[slot] * len(examples) for slot, _, examples in queries]).astype(np.int64)
+        trust = text_trust(text_scores[np.ix_(example_rows, classes)], example_slots, size, temperature_for(size))
         logits = text_scores[np.ix_(query_rows, classes)] / temperature_for(size)
         pad = width - size
         out["text_logits"].append(np.pad(logits, ((0, 0), (0, pad))))

@@ -40,7 +40,7 @@ def test_examples_attach_by_name_and_raise_their_label(recognizer):
     examples.append(example("not listed", waving_clip(3.0), "x"))
     with_examples = recognizer.set_labels(labels, examples)
     assert with_examples.example_counts() == {"wave hand": 2}
-    trust = with_examples.examples.text_trust  # share of each label's examples its name ranks first
+    trust = with_examples.examples.text_trust  # how far each label's name agrees with its examples
     assert trust.shape == (3,) and 0 <= trust[0] <= 1 and trust[1:].tolist() == [1.0, 1.0]
     query = waving_clip(2.0, seed=5)
     windows = live_windows(query.joints, query.valid, np.arange(query.num_frames) / 30, 2.0, 0.2,

@@ -16,6 +16,17 @@ def test_similarity_is_the_cosine_to_the_mean_of_each_labels_example_prototypes(
     assert similarity[0] == pytest.approx([np.sqrt(0.5), 0.0, np.sqrt(0.5)])
 
 
+def test_a_query_is_compared_with_the_whole_examples_and_with_their_windows_and_the_closer_counts():
+    # one long example: two windows of its parts, then the whole example last
+    example = np.array([[1.0, 0.0, 0.0], [0.0, 1.0, 0.0], [0.0, 0.0, 1.0]])
+    bank = ExampleBank.from_examples([[example]])
+    windows_mean = np.array([1.0, 1.0, 1.0]) / np.sqrt(3)
+    assert bank.prototypes[0] == pytest.approx(windows_mean) and bank.wholes[0] == pytest.approx([0, 0, 1.0])
+    whole_like, part_like = np.array([[0.0, 0.0, 1.0]]), np.array([[1.0, 1.0, 0.0]])
+    assert bank.similarity(whole_like)[0, 0] == pytest.approx(1.0)  # the whole example's cosine
+    assert bank.similarity(part_like)[0, 0] == pytest.approx(windows_mean @ part_like[0] / np.sqrt(2))
+
+
 def test_a_label_without_examples_keeps_its_text_score_and_weight_grows_with_examples():
     weights = FusionWeights(scale=10.0, offset=0.5, half_weight_at=1.0)
     assert weights.weight(np.array([0, 1, 3])) == pytest.approx([0.0, 0.5, 0.75])
@@ -37,14 +48,27 @@ def test_weights_round_trip_through_model_metrics_and_older_models_get_the_defau
 
 
 def test_a_name_that_does_not_pick_out_its_own_examples_gives_way_to_them():
-    from core.model.example_term import text_trust
+    from core.model.example_term import text_sharpness, text_trust
 
-    # label 0's two examples are ranked first by their text scores, label 1's one example is not, label 2 has none
+    # text ranks label 0 first for both its examples and for label 1's one example; label 2 has none
     scores = np.array([[2.0, 0.0, 0.0], [1.0, 0.5, 0.0], [0.9, 0.1, 0.0]])
-    trust = text_trust(scores, np.array([0, 0, 1]), 3)
-    assert trust.tolist() == [1.0, 0.0, 1.0]
+    labels = np.array([0, 0, 1])
+    sharpness = text_sharpness(scores / 2.0, labels)
+    # agreement: label 0 has 2 of its own right and takes 1 more (2 / 3); label 1 none of its own
+    assert text_trust(scores, labels, 3, temperature=2.0) == pytest.approx([2 / 3 * sharpness, 0.0, 1.0])
     weights = FusionWeights(scale=10.0, offset=0.5, half_weight_at=1.0, text_drop=0.5)
     text = np.array([[3.0, 3.0, 3.0]])
-    term = example_term(np.array([[0.5, 0.5, 0.0]]), np.array([1, 1, 0]), weights, text, trust)
-    # at no similarity evidence, a trusted name loses text_drop of its logit, an untrusted one all of it
-    assert term[0].tolist() == pytest.approx([-0.5 * 0.5 * 3.0, -0.5 * 1.0 * 3.0, 0.0])
+    term = example_term(np.array([[0.5, 0.5, 0.0]]), np.array([1, 1, 0]), weights, text, np.array([1.0, 0.0, 1.0]))
+    # at no similarity evidence a trusted name loses text_drop x weight of its logit, an untrusted one all of it
+    assert term[0].tolist() == pytest.approx([-0.5 * 0.5 * 3.0, -3.0, 0.0])
+
+
+def test_text_sharpness_keeps_a_text_the_recordings_bear_out_and_turns_down_a_surely_wrong_one():
+    from core.model.example_term import text_sharpness
+
+    labels = np.array([0, 1, 2])
+    right = 4.0 * np.eye(3)
+    assert text_sharpness(right, labels) == 1.0
+    assert text_sharpness(right[[1, 2, 0]], labels) == 0.0  # sure of the wrong label on every example
+    mixed = np.array([[4.0, 0.0, 0.0], [0.0, 4.0, 0.0], [4.0, 0.0, 0.0]])  # two right, one surely wrong
+    assert 0.0 < text_sharpness(mixed, labels) < 1.0
