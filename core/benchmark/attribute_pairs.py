@@ -194,14 +194,15 @@ def bench_attribute_row(arrays, split, seed: int, config, text_encoder, keep: di
         weights, pseudo_names, np.asarray(pseudo.x), pseudo_raw)
     validation_fraction = PretrainConfig(seed=seed, **config.pretrain).validation_fraction  # as stream_scores
     before = seen_temperature(scorer, arrays, split, seed, validation_fraction)
-    result["calibration"] = bench_calibration(total, unseen.labels, pseudo_total, pseudo.labels, before, seed)
 
     def terms(label_names, x, clips):
         return attribute_terms(weights, label_names, x, clip_windows(clips))
 
+    inner_all = gzsl_scores(inner_scorer, terms, arrays, inner, seed, validation_fraction)
+    result["calibration"] = bench_calibration(total, unseen.labels, pseudo_total, pseudo.labels, before, seed,
+                                              inner_all)
     result["gzsl"] = gzsl_before_after(gzsl_scores(scorer, terms, arrays, split, seed, validation_fraction),
-                                       gzsl_scores(inner_scorer, terms, arrays, inner, seed, validation_fraction),
-                                       seed)
+                                       inner_all, seed)
     return result
 
 

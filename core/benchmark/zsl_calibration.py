@@ -19,17 +19,31 @@ def seen_temperature(scorer, arrays, split, seed: int, validation_fraction: floa
 
 
 def bench_calibration(unseen_scores: np.ndarray, unseen_labels: np.ndarray, pseudo_scores: np.ndarray,
-                      pseudo_labels: np.ndarray, before_temperature: float, seed: int) -> dict:
-    """{"before", "after"} calibration_summary of the unseen final scores (N, L) at the seen-class temperature
-    and at the one fitted on the pseudo-unseen final scores (lists of L labels drawn from them), with both
-    temperatures."""
+                      pseudo_labels: np.ndarray, before_temperature: float, seed: int,
+                      inner: dict | None = None) -> dict:
+    """{"before", "after", "after_pseudo_unseen_lists"} calibration_summary of the unseen final scores (N, L) at
+    the seen-class temperature and at two fitted ones, with the temperatures.
+
+    "after": fitted as `smie calibrate` fits the shipped model's, on lists as long as the split's drawn around each
+    pseudo-unseen clip from all the second model's classes (inner: gzsl_scores of the inner split, the
+    pseudo-unseen clips' final scores against its seen and pseudo-unseen classes); "after_pseudo_unseen_lists":
+    on lists of the pseudo-unseen names alone (pseudo_scores against them), which a split with few held-out
+    classes keeps shorter than its own (a run without `inner` reports only this one, as "after")."""
     size = unseen_scores.shape[1]
     fitted = fit_unseen_temperatures(pseudo_scores, pseudo_labels, pseudo_scores.shape[1], before_temperature,
                                      sizes=(size,), seed=seed)
-    after_temperature = fitted.temperatures[size]
-    return {"before": calibration_summary(unseen_scores, unseen_labels, before_temperature),
-            "after": calibration_summary(unseen_scores, unseen_labels, after_temperature),
-            "pseudo_unseen_list_size": int(min(size, pseudo_scores.shape[1]))}
+    short_lists = calibration_summary(unseen_scores, unseen_labels, fitted.temperatures[size])
+    result = {"before": calibration_summary(unseen_scores, unseen_labels, before_temperature), "after": short_lists,
+              "pseudo_unseen_list_size": int(min(size, pseudo_scores.shape[1]))}
+    if inner is not None:
+        rows = ~inner["seen_mask"][inner["truth"]]
+        classes = len(inner["seen_mask"])
+        long_size = min(size, classes)
+        fitted = fit_unseen_temperatures(inner["scores"][rows], inner["truth"][rows], classes, before_temperature,
+                                         sizes=(long_size,), seed=seed)
+        result.update(after=calibration_summary(unseen_scores, unseen_labels, fitted.temperatures[long_size]),
+                      after_pseudo_unseen_lists=short_lists, list_size=int(long_size))
+    return result
 
 
 def gzsl_before_after(outer: dict, inner: dict, seed: int) -> dict:

@@ -154,6 +154,32 @@ def test_bench_calibration_fits_the_temperature_on_pseudo_unseen_lists_of_the_sp
     assert result["after"]["ece"] < 0.1 < result["before"]["ece"]
 
 
+def test_bench_calibration_fits_on_lists_of_the_split_size_from_all_the_second_models_classes():
+    from core.benchmark.zsl_calibration import bench_calibration
+
+    rng = np.random.default_rng(2)
+
+    def scores(labels, classes, lead):
+        out = rng.normal(size=(len(labels), classes))
+        out[np.arange(len(labels)), labels] += lead
+        return out
+
+    # two pseudo-unseen classes only, but the second model has 10: lists of the split's 8 labels can be drawn
+    pseudo_truth = rng.integers(0, 2, 400)
+    inner_truth = np.concatenate([rng.integers(0, 8, 200), 8 + pseudo_truth])
+    inner = {"scores": scores(inner_truth, 10, 1.0), "truth": inner_truth, "seen_mask": np.arange(10) < 8}
+    unseen_truth = rng.integers(0, 8, 400)
+    result = bench_calibration(scores(unseen_truth, 8, 1.0), unseen_truth, inner["scores"][200:, 8:],
+                               pseudo_truth, 0.05, seed=0, inner=inner)
+    assert result["list_size"] == 8 and result["pseudo_unseen_list_size"] == 2
+    assert result["after"]["ece"] < 0.1 < result["before"]["ece"]
+    # the temperature smie calibrate would fit for 8 labels from the pseudo-unseen clips' rows of all 10 classes
+    from core.training.calibration import fit_unseen_temperatures
+    expected = fit_unseen_temperatures(inner["scores"][200:], inner_truth[200:], 10, 0.05, sizes=(8,), seed=0)
+    assert result["after"]["temperature"] == pytest.approx(expected.temperatures[8])
+    assert "temperature" in result["after_pseudo_unseen_lists"]
+
+
 def test_gzsl_bias_fitted_on_the_second_encoders_classes_lifts_the_harmonic_mean():
     from core.benchmark.zsl_calibration import gzsl_before_after
 
