@@ -20,7 +20,7 @@ FIELDS = {
                      "A top probability under this shows “unsure: A or B?” instead of one answer (0 = never; "
                      "“model's”: the threshold chosen for the model on actions it never saw)"),
 }
-# Settings that may be None (the model's own value): one step below the minimum shows MODEL_TEXT and means None.
+# Shown one step below the minimum of a setting that may be None (app.settings.OPTIONAL_NUMBERS): the model's value
 MODEL_TEXT = "model's"
 
 
@@ -54,6 +54,6 @@ class TuningPanel(QWidget):
         return None if name in OPTIONAL_NUMBERS and value <= self.boxes[name].minimum() + 1e-9 else value
 
     def show_model_value(self, name: str, value: float | None):
-        """Name the loaded model's own value beside MODEL_TEXT ("model's (0.46)")."""
+        """Name the loaded model's own value beside MODEL_TEXT ("model's (0.45)")."""
         if name in OPTIONAL_NUMBERS and name in self.boxes:
             self.boxes[name].setSpecialValueText(MODEL_TEXT if value is None else f"{MODEL_TEXT} ({value:.2f})")
