@@ -37,6 +37,9 @@ def add_parser(subparsers) -> None:
                      help="built-in split whose unseen classes are held out: utd_mhad:ru5|ru9|ru13, "
                           "ntu60:synse:55/5|48/12, ntu120:synse:110/10|96/24, ntu60|ntu120|pku_mmd:optimized:0|1|2")
     pre.add_argument("--holdout", default=None, help="comma-separated class names held out as unseen")
+    pre.add_argument("--holdout-draw", type=unit_fraction, default=None, metavar="FRACTION",
+                     help="hold out this share of the classes, drawn with --seed, and every class that covers one "
+                          "(assets/labels/pooled_classes.tsv): the second model `smie calibrate --from` reads")
     pre.add_argument("--epochs", type=int, default=None, help="training epochs (default 40)")
     pre.add_argument("--seed", type=int, default=0,
                      help="seed of the validation split, initialisation and augmentation (default 0)")
@@ -152,7 +155,7 @@ def _pretrain(args, ddp) -> int:
         arrays = ddp.main_first(lambda: load_pooled(datasets), "reading the datasets (rank 0 builds the caches)")
     else:
         arrays = load_pooled(datasets)
-    split = choose_split(arrays, args.protocol, args.holdout)
+    split = choose_split(arrays, args.protocol, args.holdout, args.holdout_draw, args.seed)
     seen_names = split.seen_names if split else list(arrays.class_names)
     seen = arrays.restrict_classes(seen_names)
     train_rows, val_rows = stratified_holdout(seen.labels, config.validation_fraction, args.seed)

@@ -10,7 +10,7 @@ from core.model.stgcn import STGCN, STGCNConfig
 from core.paths import data_root
 from core.readers.datasets import dataset_names, load_dataset
 from core.readers.label_presets import load_preset, readable_name
-from core.training.protocols import holdout_split, ntu_split, pku_split, utd_mhad_split
+from core.training.protocols import drawn_holdout, holdout_split, ntu_split, pku_split, utd_mhad_split
 from core.training.training_data import load_arrays, pool
 
 ENCODER_WEIGHTS = "encoder.safetensors"
@@ -57,11 +57,17 @@ def protocol_unseen_names(protocol: str) -> list[str]:
                      "ntu120:synse:110/10 (96/24), ntu60|ntu120|pku_mmd:optimized:0 (1, 2)")
 
 
-def choose_split(arrays, protocol: str | None, holdout: str | None):
-    """The unseen classes: a built-in protocol ("utd_mhad:ru5", "ntu60:synse:55/5", ...) or comma-separated class
-    names; None = all seen."""
-    if protocol and holdout:
-        raise ValueError("give either --protocol or --holdout, not both")
+def choose_split(arrays, protocol: str | None, holdout: str | None, holdout_draw: float | None = None,
+                 seed: int = 0):
+    """The unseen classes: a built-in protocol ("utd_mhad:ru5", "ntu60:synse:55/5", ...), comma-separated class
+    names, or a share of the classes drawn with the seed and closed under the cover relation; None = all seen."""
+    given = [option for option, value in (("--protocol", protocol), ("--holdout", holdout),
+                                          ("--holdout-draw", holdout_draw)) if value is not None]
+    if len(given) > 1:
+        raise ValueError(f"give one of --protocol, --holdout and --holdout-draw, not {' and '.join(given)}")
+    if holdout_draw is not None:
+        return holdout_split(arrays.class_names, drawn_holdout(arrays, holdout_draw, seed),
+                             name=f"holdout-draw-{holdout_draw:g}-seed{seed}")
     if protocol:
         dataset, _, name = protocol.partition(":")
         if dataset != "utd_mhad":

@@ -184,3 +184,26 @@ def cross_dataset_split(target: str, target_arrays: TrainingArrays, pool_arrays:
     split = Split(CROSS_DATASET_SPLIT, tuple(combined.class_names),
                   tuple(range(len(kept_names), len(combined.class_names))))
     return CrossDatasetSplit(combined, split, left_out, len(pool_arrays.labels) - len(kept.labels))
+
+
+def drawn_holdout(arrays: TrainingArrays, fraction: float, seed: int, table: MeaningTable | None = None) -> list[str]:
+    """Pseudo-unseen class names for calibrating a model: round(fraction x classes) (at least 1) drawn with the
+    seed, then every class that covers (core.readers.class_meaning) a held-out one, repeated until no class left
+    seen covers one: a set that nothing trained on teaches. Names in arrays.class_names order."""
+    if not 0 < fraction < 1:
+        raise ValueError(f"holdout fraction {fraction}: expected a share between 0 and 1")
+    names = list(arrays.class_names)
+    pairs = {name: [(str(d), name) for d in np.unique(arrays.datasets[arrays.labels == i])]
+             for i, name in enumerate(names)}
+    count = max(1, round(fraction * len(names)))
+    held = {names[int(i)] for i in np.random.default_rng(seed).choice(len(names), size=count, replace=False)}
+    while True:
+        targets = [pair for name in held for pair in pairs[name]]
+        candidates = [pair for name in names if name not in held for pair in pairs[name]]
+        covering = {name for _, name in covering_classes(targets, candidates, table)}
+        if not covering:
+            break
+        held |= covering
+    if len(held) == len(names):
+        raise ValueError(f"holding out {count} drawn classes and every class covering one leaves none seen")
+    return [name for name in names if name in held]
