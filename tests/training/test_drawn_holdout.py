@@ -100,6 +100,7 @@ def test_the_shipped_table_decides_for_registered_datasets():
     split = choose_split(arrays, None, None, 0.4, seed=0)
     assert split.name == "holdout-draw-0.4-seed0"
     held = set(split.unseen_names)
-    groups = ({"right hand wave", "high arm wave"}, {"two hand front clap", "hand clap"}, {"jogging in place", "jogging"})
+    groups = ({"right hand wave", "high arm wave"}, {"two hand front clap", "hand clap"},
+              {"jogging in place", "jogging"})
     for group in groups:
         assert group <= held or not group & held, f"{group} split across seen and unseen"
