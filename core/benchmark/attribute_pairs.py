@@ -151,12 +151,18 @@ def fit_on_pseudo_unseen(scorer: ClipScorer, x: np.ndarray, raw: np.ndarray | No
     return weights, report
 
 
-def bench_attribute_row(arrays, split, seed: int, config, text_encoder, keep: dict, progress: bool) -> dict:
+def bench_attribute_row(arrays, split, seed: int, config, text_encoder, keep: dict, progress: bool,
+                        pool_arrays=None) -> dict:
     """bench-zsl's smie_attributes result for one split and seed: weights fitted on the pseudo-unseen classes of
     core.benchmark.zsl_selection's inner split (a second encoder and head trained without them, cached like
-    --select-text's), then SMIE's unseen scores of this run (keep, from stream_scores) with the term."""
+    --select-text's), then SMIE's unseen scores of this run (keep, from stream_scores) with the term.
+
+    A pooled run (config.pool_seen) pools its second encoder too, so the weights and temperature fitted on its
+    scores are in the units of this run's (a pooled encoder scores 2-4x sharper than one trained on the split's
+    classes alone): every pooled class that is or covers one of the split's unseen classes stays out, as in
+    this run, and stream_scores leaves out those covering a pseudo-unseen one."""
     # imported on use: zsl_runs pulls in the whole training stack
-    from core.benchmark.zsl_runs import stream_encoder_overrides, stream_scores
+    from core.benchmark.zsl_runs import pool_covering_none, stream_encoder_overrides, stream_scores
     from core.benchmark.zsl_selection import pseudo_unseen_split
     from core.training.class_text import label_text
 
@@ -167,11 +173,15 @@ def bench_attribute_row(arrays, split, seed: int, config, text_encoder, keep: di
 
     inner = pseudo_unseen_split(split, seed)
     inner_keep: dict = {}
-    # the second encoder pools no other dataset: a pooled class may cover a pseudo-unseen one (as --select-text)
-    inner_config = dataclasses.replace(config, methods=("smie",), streams=config.streams[:1], finetune={},
-                                       pool_seen=False)
-    stream_scores(arrays, inner, seed, inner_config, text_encoder, progress, None,
-                  stream_encoder_overrides(config, config.streams[0]), keep=inner_keep)
+    inner_pool = None
+    if config.pool_seen:
+        if pool_arrays is None:
+            raise ValueError("a pooled run's attribute row needs the pooled datasets' arrays (pool_arrays)")
+        inner_pool = pool_covering_none(pool_arrays, split.unseen_names)
+    inner_config = dataclasses.replace(config, methods=("smie",), streams=config.streams[:1], finetune={})
+    _, inner_pretrain, inner_seen = stream_scores(arrays, inner, seed, inner_config, text_encoder, progress,
+                                                  inner_pool, stream_encoder_overrides(config, config.streams[0]),
+                                                  keep=inner_keep)
     pseudo = arrays.restrict_classes(list(inner.unseen_names))
     pseudo_raw = clip_windows(pseudo)
     inner_scorer = ClipScorer(inner_keep["encoder"], inner_keep["heads"]["smie"], embedder)
@@ -183,6 +193,8 @@ def bench_attribute_row(arrays, split, seed: int, config, text_encoder, keep: di
     result = evaluate_with_term(scorer, weights, keep["scores"]["smie"], np.asarray(unseen.x), unseen_raw,
                                 unseen.labels, list(split.unseen_names))
     result["fit"] = report
+    result["second_encoder"] = {"seen_classes": inner_seen, "pooled": inner_pool is not None,
+                                "best_val_acc": inner_pretrain.get("best_val_acc")}
     # The final scores' calibration, before (seen-class temperature) and after (fitted on the pseudo-unseen ones)
     from core.benchmark.zsl_calibration import bench_calibration, gzsl_before_after, gzsl_scores, seen_temperature
     from core.training.pretrain import PretrainConfig

@@ -18,11 +18,20 @@ NOT_IN_KEY = ("splits", "seeds", "first_seed", "methods")
 RUN_SETTINGS = ("device", "threads")  # inside the pretrain / head overrides: where a run computes, not what
 
 
-def settings_key(config: BenchConfig) -> str:
-    """A short digest of everything that changes one run's numbers."""
+# Methods whose computation changed for some settings after results were stored: {method: (the settings it
+# changed for, a word for the new way)}. Their new results get their own key; the old files stay as they were.
+# The attribute row of pooled runs fits on a pooled second encoder (it pooled none before).
+CHANGED_METHODS = {"smie_attributes": (lambda config: config.pool_seen, "pooled-second-encoder")}
+
+
+def settings_key(config: BenchConfig, method: str | None = None) -> str:
+    """A short digest of everything that changes one run's numbers (for `method`, also how it is computed)."""
     settings = {k: v for k, v in dataclasses.asdict(config).items() if k not in NOT_IN_KEY}
     for group in ("pretrain", "head"):
         settings[group] = {k: v for k, v in settings[group].items() if k not in RUN_SETTINGS}
+    applies, how = CHANGED_METHODS.get(method, (lambda config: False, ""))
+    if applies(config):
+        settings["computed"] = how
     return hashlib.sha256(json.dumps(settings, sort_keys=True, default=str).encode()).hexdigest()[:12]
 
 
@@ -35,7 +44,8 @@ class ResultStore:
         self.key = settings_key(config)
 
     def path(self, target: str, split: str, seed: int, method: str) -> Path:
-        return self.root / target / split / f"seed{seed}" / f"{method}-{self.key}.json"
+        key = settings_key(self.config, method.split("[")[0])
+        return self.root / target / split / f"seed{seed}" / f"{method}-{key}.json"
 
     def load(self, target: str, split: str, seed: int, method: str) -> dict | None:
         """The stored record ({"metrics", "pretrain", "seen_classes", "settings"}), or None when the run is still

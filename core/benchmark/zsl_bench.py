@@ -48,7 +48,7 @@ def run_split(arrays, split, seed: int, config: BenchConfig, text_encoder, progr
     if wants_attributes and len(config.streams) > 1:
         log.warning("%s: the attribute row takes one input stream; left out with %s", split.name, config.streams)
     elif wants_attributes:
-        row = bench_attribute_row(arrays, split, seed, config, text_encoder, keep, progress)
+        row = bench_attribute_row(arrays, split, seed, config, text_encoder, keep, progress, pool_arrays)
         results["methods"][ATTRIBUTE_METHOD] = row
         log.info("%s seed %d %s: top1 %.1f%% (without %.1f%%), pairs %s, mirror %s", split.name, seed,
                  ATTRIBUTE_METHOD, 100 * row["top1"], 100 * row["without"]["top1"], row["pairs"]["mean"],

@@ -95,11 +95,15 @@ def seen_training_set(arrays, split, pool_arrays=None):
     seen = arrays.restrict_classes(list(split.seen_names))
     if pool_arrays is None:
         return seen, list(split.seen_names)
-    banned = {name.lower() for name in split.unseen_names}
-    banned |= {covering.lower() for name in split.unseen_names for covering in UTD_COVERED_BY_POOL.get(name, ())}
-    extra = pool_arrays.restrict_classes([n for n in pool_arrays.class_names if n.lower() not in banned])
-    combined = pool([seen, extra])
+    combined = pool([seen, pool_covering_none(pool_arrays, split.unseen_names)])
     return combined, list(combined.class_names)
+
+
+def pool_covering_none(pool_arrays, unseen_names):
+    """The pooled clips of every class that neither is nor covers (UTD_COVERED_BY_POOL) one of these classes."""
+    banned = {name.lower() for name in unseen_names}
+    banned |= {covering.lower() for name in unseen_names for covering in UTD_COVERED_BY_POOL.get(name, ())}
+    return pool_arrays.restrict_classes([n for n in pool_arrays.class_names if n.lower() not in banned])
 
 
 def stream_encoder_overrides(config: BenchConfig, input_stream: str) -> dict:

@@ -1,6 +1,8 @@
 """Per-pair accuracy, the mirror test and the weight fit of the attribute term, on synthetic clips and scores,
 and the bench-zsl switches for it."""
 
+import dataclasses
+
 import numpy as np
 import pytest
 from io_fixtures import right_hand_swipe
@@ -196,3 +198,41 @@ def test_gzsl_bias_fitted_on_the_second_encoders_classes_lifts_the_harmonic_mean
     result = gzsl_before_after(split_scores(12, 5, 800), split_scores(9, 4, 800), seed=0)
     assert result["bias"] > 1.0
     assert result["after"]["harmonic"] > result["uncorrected"]["harmonic"] + 0.2
+
+
+def test_a_pooled_runs_attribute_row_fits_on_a_pooled_second_encoder(tmp_path, monkeypatch):
+    """The second encoder of a pooled run pools too, less every pooled class covering one of the split's unseen
+    classes or one of its own pseudo-unseen ones."""
+    from core.benchmark.zsl_bench import run_split
+    from core.benchmark.zsl_selection import pseudo_unseen_split
+    from core.model.text import TextEncoder
+    from core.training.protocols import Split
+    from core.training.training_data import TrainingArrays
+
+    monkeypatch.setenv("SMIE_CACHE", str(tmp_path))
+    rng = np.random.default_rng(0)
+
+    def arrays_of(names, dataset):
+        labels = np.repeat(np.arange(len(names)), 3)
+        return TrainingArrays(rng.normal(size=(len(labels), 3, 50, 25, 2)).astype(np.float32), labels, names,
+                              np.full(len(labels), -1), np.asarray([dataset] * len(labels)),
+                              [f"{dataset}{i}" for i in range(len(labels))])
+
+    names = ["walking in place", "two hand push", "right hand wave", "squat (two arms stretch out)",
+             "right arm swipe to the left", "right arm swipe to the right", "cross arms in the chest"]
+    arrays = arrays_of(names, "utd_mhad")
+    # covers the unseen swipes / covers the squat / covers nothing of UTD-MHAD
+    pool_arrays = arrays_of(["horizontal arm wave", "duck", "draw a square in the air"], "pool")
+    split = Split("t", tuple(names), (4, 5))
+    config = BenchConfig(methods=(ATTRIBUTE_METHOD,), pool_seen=True, pretrain={"epochs": 1, "device": "cpu"},
+                         head={"epochs": 1, "device": "cpu"})
+    with pytest.raises(ValueError, match="pool_arrays"):
+        run_split(arrays, split, 0, config, TextEncoder(), progress=False)
+    row = run_split(arrays, split, 0, config, TextEncoder(), progress=False,
+                    pool_arrays=pool_arrays)["methods"][ATTRIBUTE_METHOD]
+    pseudo = pseudo_unseen_split(split, 0).unseen_names
+    kept_pool = 1 + ("squat (two arms stretch out)" not in pseudo)
+    assert row["second_encoder"]["pooled"] and row["second_encoder"]["seen_classes"] == 5 - len(pseudo) + kept_pool
+    alone = dataclasses.replace(config, pool_seen=False)
+    row = run_split(arrays, split, 0, alone, TextEncoder(), progress=False)["methods"][ATTRIBUTE_METHOD]
+    assert not row["second_encoder"]["pooled"] and row["second_encoder"]["seen_classes"] == 5 - len(pseudo)

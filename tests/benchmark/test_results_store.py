@@ -52,3 +52,20 @@ def test_other_settings_are_other_runs_but_the_device_is_not(tmp_path):
     run_or_load(ResultStore(other, tmp_path), "utd_mhad", SPLIT, 0, other, run)
     run_or_load(ResultStore(config, tmp_path), "utd_mhad", SPLIT, 1, config, run)
     assert len(run.asked) == 3
+
+
+def test_a_method_computed_another_way_for_some_settings_gets_its_own_file_and_the_others_keep_theirs(tmp_path):
+    pooled = BenchConfig(methods=("smie", "smie_attributes"), pool_seen=True)
+    alone = dataclasses.replace(pooled, pool_seen=False)
+    store = ResultStore(pooled, tmp_path)
+    smie, attributes = (store.path("utd_mhad", SPLIT, 0, m).name for m in ("smie", "smie_attributes"))
+    assert smie == f"smie-{settings_key(pooled)}.json", "SMIE of pooled runs keeps the key it was stored under"
+    assert attributes != f"smie_attributes-{settings_key(pooled)}.json", "the pooled attribute row is made anew"
+    assert ResultStore(alone, tmp_path).path("utd_mhad", SPLIT, 0, "smie_attributes").name == \
+        f"smie_attributes-{settings_key(alone)}.json", "runs without pooling keep theirs"
+    old = tmp_path / "utd_mhad" / SPLIT / "seed0" / f"smie_attributes-{settings_key(pooled)}.json"
+    old.parent.mkdir(parents=True, exist_ok=True)
+    old.write_text('{"metrics": {"top1": 0.2}}')
+    run = CountingRun()
+    run_or_load(store, "utd_mhad", SPLIT, 0, pooled, run)
+    assert run.asked == [("smie", "smie_attributes")] and old.read_text() == '{"metrics": {"top1": 0.2}}'
