@@ -8,7 +8,6 @@ from core.model.checkpoint import read_metadata
 from core.paths import DEFAULT_MODEL_DIR, PROJECT_ROOT
 from core.readers.labels import LabelSpec
 
-
 SHIPPED = [DEFAULT_MODEL_DIR, PROJECT_ROOT / "models" / "all_datasets"]
 
 
