@@ -36,12 +36,12 @@ def settings_key(config: BenchConfig, method: str | None = None) -> str:
 
 
 class ResultStore:
-    """Results of one benchmark configuration under `root`/<target>/<split>/seed<N>/<method>-<key>.json."""
+    """Results of one benchmark configuration under `root`/<target>/<split>/seed<N>/<method>-<key>.json, the key
+    settings_key(config, method)."""
 
     def __init__(self, config: BenchConfig, root: Path = DEFAULT_RESULTS_DIR):
         self.root = Path(root)
         self.config = config
-        self.key = settings_key(config)
 
     def path(self, target: str, split: str, seed: int, method: str) -> Path:
         key = settings_key(self.config, method.split("[")[0])
