@@ -262,3 +262,17 @@ def moving_person(num_frames=64, seed=0, turn=0.6, offset=(0.3, 0.9, 2.8)) -> np
     frames += 0.005 * rng.standard_normal(frames.shape).astype(np.float32)
     frames = rotate_y(frames, turn * t - 0.3)
     return (frames + np.asarray(offset, np.float32) + 0.1 * t[:, :, None]).astype(np.float32)
+
+
+def class_arrays(dataset: str, names: list[str], per_class: int = 3, frames: int = 50, seed: int | None = None):
+    """TrainingArrays of `per_class` preprocessed-shape clips per class of one dataset: zeros, or Gaussian noise
+    drawn with `seed` (for runs that train on them)."""
+    from core.training.training_data import TrainingArrays
+
+    labels = np.repeat(np.arange(len(names)), per_class)
+    n = len(labels)
+    shape = (n, 3, frames, 25, 2)
+    x = (np.zeros(shape, np.float32) if seed is None
+         else np.random.default_rng(seed).normal(size=shape).astype(np.float32))
+    return TrainingArrays(x, labels, list(names), np.full(n, -1), np.asarray([dataset] * n),
+                          [f"{dataset}{i}" for i in range(n)])

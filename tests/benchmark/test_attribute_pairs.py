@@ -5,7 +5,7 @@ import dataclasses
 
 import numpy as np
 import pytest
-from io_fixtures import right_hand_swipe
+from io_fixtures import class_arrays, right_hand_swipe
 
 from core.benchmark.attribute_pairs import (
     ATTRIBUTE_METHOD,
@@ -207,22 +207,13 @@ def test_a_pooled_runs_attribute_row_fits_on_a_pooled_second_encoder(tmp_path, m
     from core.benchmark.zsl_selection import pseudo_unseen_split
     from core.model.text import TextEncoder
     from core.training.protocols import Split
-    from core.training.training_data import TrainingArrays
 
     monkeypatch.setenv("SMIE_CACHE", str(tmp_path))
-    rng = np.random.default_rng(0)
-
-    def arrays_of(names, dataset):
-        labels = np.repeat(np.arange(len(names)), 3)
-        return TrainingArrays(rng.normal(size=(len(labels), 3, 50, 25, 2)).astype(np.float32), labels, names,
-                              np.full(len(labels), -1), np.asarray([dataset] * len(labels)),
-                              [f"{dataset}{i}" for i in range(len(labels))])
-
     names = ["walking in place", "two hand push", "right hand wave", "squat (two arms stretch out)",
              "right arm swipe to the left", "right arm swipe to the right", "cross arms in the chest"]
-    arrays = arrays_of(names, "utd_mhad")
+    arrays = class_arrays("utd_mhad", names, seed=0)
     # covers the unseen swipes / covers the squat / covers nothing of UTD-MHAD
-    pool_arrays = arrays_of(["horizontal arm wave", "duck", "draw a square in the air"], "pool")
+    pool_arrays = class_arrays("pool", ["horizontal arm wave", "duck", "draw a square in the air"], seed=1)
     split = Split("t", tuple(names), (4, 5))
     config = BenchConfig(methods=(ATTRIBUTE_METHOD,), pool_seen=True, pretrain={"epochs": 1, "device": "cpu"},
                          head={"epochs": 1, "device": "cpu"})

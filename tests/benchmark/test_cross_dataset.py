@@ -5,13 +5,13 @@ import json
 
 import numpy as np
 import pytest
-from io_fixtures import moving_body, write_gtu_text, write_msr_text, write_utd_mat
+from io_fixtures import class_arrays, moving_body, write_gtu_text, write_msr_text, write_utd_mat
 
 from core.benchmark.zsl_runs import seen_training_set
 from core.cli import main
 from core.readers.class_meaning import read_meaning_table
 from core.training.protocols import CROSS_DATASET_SPLIT, cross_dataset_split
-from core.training.training_data import TrainingArrays, pool
+from core.training.training_data import pool
 
 TABLE = """class\ttarget\twave the right hand\twave_right_hand
 class\ttarget\tjump\tjump
@@ -25,11 +25,8 @@ overlap\tjump\thop_both_feet\ta hop is a small jump
 """
 
 
-def _arrays(dataset: str, names: list[str], per_class: int = 3) -> TrainingArrays:
-    labels = np.repeat(np.arange(len(names)), per_class)
-    n = len(labels)
-    return TrainingArrays(np.zeros((n, 3, 50, 25, 2), np.float32), labels, list(names), np.full(n, -1),
-                          np.asarray([dataset] * n), [f"{dataset}{i}" for i in range(n)])
+def _arrays(dataset: str, names: list[str], per_class: int = 3):
+    return class_arrays(dataset, names, per_class)
 
 
 @pytest.fixture

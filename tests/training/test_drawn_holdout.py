@@ -3,11 +3,12 @@ second model `smie calibrate` reads trains on nothing that teaches one of its ps
 
 import numpy as np
 import pytest
+from io_fixtures import class_arrays
 
 from core.readers.class_meaning import covers, read_meaning_table
 from core.training.experiment import choose_split
 from core.training.protocols import drawn_holdout
-from core.training.training_data import TrainingArrays, pool
+from core.training.training_data import pool
 
 # a chain: wave right ~ wave one hand ~ wave left ~ wave both; jump ~ hop; crouch, clap, sit, swim stand alone
 TABLE = """class\ta\twave the right hand\twave_right
@@ -27,11 +28,8 @@ overlap\tjump\thop
 """
 
 
-def _arrays(dataset: str, names: list[str]) -> TrainingArrays:
-    labels = np.repeat(np.arange(len(names)), 2)
-    n = len(labels)
-    return TrainingArrays(np.zeros((n, 3, 8, 25, 2), np.float32), labels, list(names), np.full(n, -1),
-                          np.asarray([dataset] * n), [f"{dataset}{i}" for i in range(n)])
+def _arrays(dataset: str, names: list[str]):
+    return class_arrays(dataset, names, per_class=2, frames=8)
 
 
 @pytest.fixture
