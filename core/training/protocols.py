@@ -169,8 +169,7 @@ def cross_dataset_split(target: str, target_arrays: TrainingArrays, pool_arrays:
     classes know their dataset from the clips (a name pooled from several datasets is checked for each)."""
     present = set(target_arrays.labels.tolist())
     target_names = [name for i, name in enumerate(target_arrays.class_names) if i in present]
-    candidates = [(str(dataset), name) for i, name in enumerate(pool_arrays.class_names)
-                  for dataset in np.unique(pool_arrays.datasets[pool_arrays.labels == i])]
+    candidates = [pair for pairs in class_dataset_pairs(pool_arrays).values() for pair in pairs]
     covering = covering_classes([(target, name) for name in target_names], candidates, table)
     left_out: dict[str, list[str]] = {}
     for (_, name), covered in covering.items():
@@ -186,6 +185,13 @@ def cross_dataset_split(target: str, target_arrays: TrainingArrays, pool_arrays:
     return CrossDatasetSplit(combined, split, left_out, len(pool_arrays.labels) - len(kept.labels))
 
 
+def class_dataset_pairs(arrays: TrainingArrays) -> dict[str, list[tuple[str, str]]]:
+    """{class name: a (dataset, name) pair per dataset whose clips carry it}: a class pooled by name from several
+    datasets is one class in training but is checked for covering in each of them."""
+    return {name: [(str(dataset), name) for dataset in np.unique(arrays.datasets[arrays.labels == i])]
+            for i, name in enumerate(arrays.class_names)}
+
+
 def drawn_holdout(arrays: TrainingArrays, fraction: float, seed: int, table: MeaningTable | None = None) -> list[str]:
     """Pseudo-unseen class names for calibrating a model: round(fraction x classes) (at least 1) drawn with the
     seed, then every class that covers (core.readers.class_meaning) a held-out one, repeated until no class left
@@ -193,8 +199,7 @@ def drawn_holdout(arrays: TrainingArrays, fraction: float, seed: int, table: Mea
     if not 0 < fraction < 1:
         raise ValueError(f"holdout fraction {fraction}: expected a share between 0 and 1")
     names = list(arrays.class_names)
-    pairs = {name: [(str(d), name) for d in np.unique(arrays.datasets[arrays.labels == i])]
-             for i, name in enumerate(names)}
+    pairs = class_dataset_pairs(arrays)
     count = max(1, round(fraction * len(names)))
     held = {names[int(i)] for i in np.random.default_rng(seed).choice(len(names), size=count, replace=False)}
     while True:

@@ -1,13 +1,12 @@
 """`smie pretrain --holdout-draw`: a drawn share of the classes held out, closed under the cover relation, so the
 second model `smie calibrate` reads trains on nothing that teaches one of its pseudo-unseen classes."""
 
-import numpy as np
 import pytest
 from io_fixtures import class_arrays
 
 from core.readers.class_meaning import covers, read_meaning_table
 from core.training.experiment import choose_split
-from core.training.protocols import drawn_holdout
+from core.training.protocols import class_dataset_pairs, drawn_holdout
 from core.training.training_data import pool
 
 # a chain: wave right ~ wave one hand ~ wave left ~ wave both; jump ~ hop; crouch, clap, sit, swim stand alone
@@ -45,20 +44,16 @@ def arrays():
                  _arrays("b", ["hand waving", "hop", "clap", "wave the left hand", "wave both hands", "swim"])])
 
 
-def _pairs(arrays, name):
-    i = arrays.class_names.index(name)
-    return [(str(d), name) for d in np.unique(arrays.datasets[arrays.labels == i])]
-
-
 @pytest.mark.parametrize("seed", range(8))
 def test_no_class_left_seen_covers_a_held_out_one(arrays, table, seed):
     held = drawn_holdout(arrays, 0.2, seed, table)
     seen = [n for n in arrays.class_names if n not in held]
     assert held and seen
     assert held == [n for n in arrays.class_names if n in held], "in the arrays' class order"
+    pairs = class_dataset_pairs(arrays)
     for h in held:
         for s in seen:
-            assert not any(covers(p, q, table) for p in _pairs(arrays, s) for q in _pairs(arrays, h)), (h, s)
+            assert not any(covers(p, q, table) for p in pairs[s] for q in pairs[h]), (h, s)
 
 
 def test_a_drawn_wave_takes_the_whole_chain_of_waves_and_nothing_else(arrays, table):
@@ -67,6 +62,11 @@ def test_a_drawn_wave_takes_the_whole_chain_of_waves_and_nothing_else(arrays, ta
     assert seeds, "some seed draws a wave"
     for seed in seeds:  # 0.1 of 10 classes draws one: its chain comes along, transitively
         assert set(drawn_holdout(arrays, 0.1, seed, table)) == waves
+
+
+def test_a_class_pooled_from_two_datasets_is_checked_in_each():
+    arrays = pool([_arrays("a", ["wave", "jump"]), _arrays("b", ["wave"])])
+    assert class_dataset_pairs(arrays) == {"wave": [("a", "wave"), ("b", "wave")], "jump": [("a", "jump")]}
 
 
 def test_the_same_seed_draws_the_same_classes(arrays, table):
