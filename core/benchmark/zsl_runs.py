@@ -52,7 +52,7 @@ class BenchConfig:
 
 # Pretraining settings added after encoders were first cached: at these values they are left out of the key, so
 # the earlier caches (made without them, i.e. with these values) stay valid.
-SETTINGS_ADDED_LATER = {"legs_unseen_prob": 0.0}
+SETTINGS_ADDED_LATER = {"legs_unseen_prob": 0.0, "balance": ""}
 
 
 def encoder_cache_key(split_name: str, seed: int, seen_names: list[str], pretrain_config, data_key: str,
@@ -80,7 +80,7 @@ def pretrained_encoder(train, validation, seen_names, pretrain_config, cache_key
     training_dir = cache_dir() / "encoder_training" / cache_key
     encoder, history = pretrain_encoder(train.x, train.labels, validation.x, validation.labels, len(seen_names),
                                         pretrain_config, encoder_config, progress, class_names=list(seen_names),
-                                        checkpoint_dir=training_dir)
+                                        checkpoint_dir=training_dir, train_datasets=train.datasets)
     training_dir.rmdir()  # emptied by pretrain_encoder once it finished
     path.parent.mkdir(parents=True, exist_ok=True)
     save_file({k: v.contiguous() for k, v in encoder.state_dict().items()}, str(path))

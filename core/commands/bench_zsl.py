@@ -67,6 +67,9 @@ def add_parser(subparsers) -> None:
                         help="merge the summaries of runs with different seeds into one table (no training)")
     parser.add_argument("--pretrain-epochs", type=int, default=None,
                         help="encoder pretraining epochs per split and seed (default 40)")
+    parser.add_argument("--pretrain-balance", default="", choices=["", "classes", "datasets"],
+                        help="pretraining draws each epoch's clips so every class, or every dataset, gets the same "
+                             "share (default: every clip once an epoch); an ablation row of pooled runs")
     parser.add_argument("--head-epochs", type=int, default=None, help="training epochs of each head (default 100)")
     parser.add_argument("--json", dest="json_path", type=Path, default=None, help="write the summary JSON here")
     parser.add_argument("--no-progress", action="store_true", help="no progress bars (for logs and CI)")
@@ -199,7 +202,8 @@ def run(args) -> int:
     if not 0 <= args.finetune_blocks <= num_blocks:
         print(f"--finetune-blocks {args.finetune_blocks}: give 0 (frozen encoder) to {num_blocks}")
         return 2
-    pretrain = {"device": args.device, **({"epochs": args.pretrain_epochs} if args.pretrain_epochs else {})}
+    pretrain = {"device": args.device, **({"epochs": args.pretrain_epochs} if args.pretrain_epochs else {}),
+                **({"balance": args.pretrain_balance} if args.pretrain_balance else {})}
     head = {"device": args.device, **({"epochs": args.head_epochs} if args.head_epochs else {})}
     config = BenchConfig(dataset=args.dataset, splits=split_names, seeds=args.seeds,
                          first_seed=args.first_seed, methods=methods, pretrain=pretrain, head=head, text=args.text,

@@ -48,6 +48,9 @@ def add_parser(subparsers) -> None:
     pre.add_argument("--legs-unseen-prob", type=unit_fraction, default=0.0, metavar="P",
                      help="share of training clips shown without legs, as a webcam framed on the upper body "
                           "sees them (0-1, default 0)")
+    pre.add_argument("--balance", default="", choices=["", "classes", "datasets"],
+                     help="draw each epoch's clips so that every class, or every dataset, gets the same share "
+                          "(default: every clip once an epoch)")
     pre.add_argument("--temporal-kernel", type=odd_kernel_frames, default=None,
                      help="frames per temporal convolution (default 9, the official ST-GCN's; 3 or 5 encode faster)")
     pre.add_argument("--input-stream", default="joint", choices=["joint", "bone", "motion"],
@@ -147,7 +150,7 @@ def _pretrain(args, ddp) -> int:
 
     datasets = parse_datasets(args.datasets)
     config = PretrainConfig(seed=args.seed, mirror=args.mirror, device=args.device,
-                            legs_unseen_prob=args.legs_unseen_prob,
+                            legs_unseen_prob=args.legs_unseen_prob, balance=args.balance,
                             **({"epochs": args.epochs} if args.epochs else {}),
                             **({"batch_size": args.batch_size} if args.batch_size else {}))
     if ddp is not None:  # refused before any data is read, the same way on every rank
@@ -165,7 +168,7 @@ def _pretrain(args, ddp) -> int:
     train, val = seen.subset(train_rows), seen.subset(val_rows)  # memory-mapped clips stay on disk until read
     encoder, history = pretrain_encoder(train.x, train.labels, val.x, val.labels, len(seen_names), config,
                                         encoder_config, class_names=seen_names, checkpoint_dir=args.out,
-                                        distributed=ddp)
+                                        distributed=ddp, train_datasets=train.datasets)
     seconds = time.perf_counter() - started
     ranks_text, ranks = _ranks_summary(ddp, config.batch_size) if ddp is not None else ("", None)
     if ddp is not None and not ddp.is_main:
