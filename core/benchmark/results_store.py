@@ -16,6 +16,9 @@ DEFAULT_RESULTS_DIR = PROJECT_ROOT / "benchmarks" / "results"
 # BenchConfig fields that choose which runs are made, not what one run computes.
 NOT_IN_KEY = ("splits", "seeds", "first_seed", "methods")
 RUN_SETTINGS = ("device", "threads")  # inside the pretrain / head overrides: where a run computes, not what
+# BenchConfig fields added after results were stored: at these values they are left out of the key, so the
+# stored results (made with them, before they existed) keep their files.
+FIELDS_ADDED_LATER = {"pool_head": True}
 
 
 # Methods whose computation changed for some settings after results were stored: {method: (the settings it
@@ -26,7 +29,8 @@ CHANGED_METHODS = {"smie_attributes": (lambda config: config.pool_seen, "pooled-
 
 def settings_key(config: BenchConfig, method: str | None = None) -> str:
     """A short digest of everything that changes one run's numbers (for `method`, also how it is computed)."""
-    settings = {k: v for k, v in dataclasses.asdict(config).items() if k not in NOT_IN_KEY}
+    settings = {k: v for k, v in dataclasses.asdict(config).items() if k not in NOT_IN_KEY
+                and not (k in FIELDS_ADDED_LATER and v == FIELDS_ADDED_LATER[k])}
     for group in ("pretrain", "head"):
         settings[group] = {k: v for k, v in settings[group].items() if k not in RUN_SETTINGS}
     applies, how = CHANGED_METHODS.get(method, (lambda config: False, ""))

@@ -47,6 +47,8 @@ class BenchConfig:
     text: str = "names"  # label text of the methods that do not fix theirs: one of TEXT_MODES
     select_text: bool = False  # choose `text` per split and seed on pseudo-unseen classes (core.benchmark.zsl_selection)
     pool_seen: bool = False  # also train on the other datasets' classes that cover none of the split's unseen ones
+    pool_head: bool = True  # with pool_seen, the heads learn the pooled classes too (False: the target's seen
+    #                         classes only, on the pooled encoder's features: an ablation of the head's extra classes)
     mask_keyframes: str = "zero"  # the paper's keyframe masking ("drop": the official code's variant)
 
 
@@ -106,6 +108,14 @@ def pool_covering_none(pool_arrays, unseen_names):
     return pool_arrays.restrict_classes([n for n in pool_arrays.class_names if n.lower() not in banned])
 
 
+def head_training_set(seen, seen_names, split, config: BenchConfig):
+    """(clips, class names) the heads learn: the encoder's, or with pool_seen and not pool_head only the split's
+    own seen classes (the encoder still pretrained on the pool)."""
+    if config.pool_seen and not config.pool_head:
+        return seen.restrict_classes(list(split.seen_names)), list(split.seen_names)
+    return seen, seen_names
+
+
 def stream_encoder_overrides(config: BenchConfig, input_stream: str) -> dict:
     """config.encoder for one input stream; the joint stream adds nothing, so its cache keys stay as they were."""
     return dict(config.encoder, **({"input_stream": input_stream} if input_stream != "joint" else {}))
@@ -113,7 +123,8 @@ def stream_encoder_overrides(config: BenchConfig, input_stream: str) -> dict:
 
 def stream_scores(arrays, split, seed, config, text_encoder, progress, pool_arrays, encoder_overrides,
                   keep: dict | None = None):
-    """({method: (N_unseen, L) scores}, pretraining info, seen class count) of one encoder and its heads.
+    """({method: (N_unseen, L) scores}, pretraining info, the encoder's seen class count) of one encoder and its
+    heads.
     keep, a dict, receives "encoder" (fine-tuned when the SMIE heads fine-tune it), "heads" {method: head} and
     "scores", for scoring more clips or labels with the same model (the attribute row)."""
     pretrain_config = PretrainConfig(seed=seed, **config.pretrain)
@@ -124,6 +135,8 @@ def stream_scores(arrays, split, seed, config, text_encoder, progress, pool_arra
     key = encoder_cache_key(split.name, seed, seen_names, pretrain_config, data_key, encoder_overrides)
     encoder, pretrain_info = pretrained_encoder(seen.subset(train_rows), seen.subset(val_rows), seen_names,
                                                 pretrain_config, key, progress, encoder_overrides)
+    encoder_classes = len(seen_names)
+    seen, seen_names = head_training_set(seen, seen_names, split, config)
     seen_features = extract_features(encoder, seen.x)
     masked_features = extract_features(encoder, seen.x, mask_keyframes=config.mask_keyframes)
     unseen_features = extract_features(encoder, unseen.x)
@@ -152,4 +165,4 @@ def stream_scores(arrays, split, seed, config, text_encoder, progress, pool_arra
             keep.setdefault("heads", {})[method_key] = head
     if keep is not None:
         keep["scores"] = scores
-    return scores, pretrain_info, len(seen_names)
+    return scores, pretrain_info, encoder_classes

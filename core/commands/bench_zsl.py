@@ -53,6 +53,9 @@ def add_parser(subparsers) -> None:
                              "second encoder's pretraining decides (nothing sees the real unseen classes)")
     parser.add_argument("--pool-seen", action="store_true",
                         help="also train on the other datasets' classes that are not and do not cover an unseen class")
+    parser.add_argument("--head-target-only", action="store_true",
+                        help="with --pool-seen: the encoder pretrains on the pool, the heads learn the target's seen "
+                             "classes only (an ablation row of the head's extra classes; not with smie_attributes)")
     parser.add_argument("--temporal-kernel", type=odd_kernel_frames, default=None,
                         help="frames per temporal convolution of the encoder (default: 9, the official ST-GCN's)")
     parser.add_argument("--streams", default="joint",
@@ -185,6 +188,10 @@ def run(args) -> int:
     if not streams or any(s not in STREAMS for s in streams):
         print(f"--streams {args.streams!r}: give one or more of {', '.join(STREAMS)}, separated by commas")
         return 2
+    if args.head_target_only and (not args.pool_seen or "smie_attributes" in methods):
+        print("--head-target-only needs --pool-seen and a method list without smie_attributes (its second "
+              "encoder's heads pool the classes)")
+        return 2
     if args.select_text and args.pool_seen:
         print("--select-text and --pool-seen cannot be combined: pooled classes may cover a pseudo-unseen one")
         return 2
@@ -207,7 +214,7 @@ def run(args) -> int:
     head = {"device": args.device, **({"epochs": args.head_epochs} if args.head_epochs else {})}
     config = BenchConfig(dataset=args.dataset, splits=split_names, seeds=args.seeds,
                          first_seed=args.first_seed, methods=methods, pretrain=pretrain, head=head, text=args.text,
-                         pool_seen=args.pool_seen,
+                         pool_seen=args.pool_seen, pool_head=not args.head_target_only,
                          encoder={"temporal_kernel": args.temporal_kernel} if args.temporal_kernel else {},
                          streams=streams, finetune={"blocks": args.finetune_blocks} if args.finetune_blocks else {},
                          templates=PROMPT_TEMPLATES if args.prompt_ensemble else ("{label}",),

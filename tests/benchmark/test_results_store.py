@@ -1,6 +1,7 @@
 """Finished benchmark results are stored one file per run and never made twice; a stopped benchmark continues."""
 
 import dataclasses
+import json
 
 from core.benchmark.results_store import ResultStore, run_or_load, settings_key
 from core.benchmark.zsl_runs import BenchConfig
@@ -69,3 +70,16 @@ def test_a_method_computed_another_way_for_some_settings_gets_its_own_file_and_t
     run = CountingRun()
     run_or_load(store, "utd_mhad", SPLIT, 0, pooled, run)
     assert run.asked == [("smie", "smie_attributes")] and old.read_text() == '{"metrics": {"top1": 0.2}}'
+
+
+def test_every_committed_result_is_found_again_under_its_file_name():
+    """Settings added to the benchmark later must not move results stored before them: each committed file's
+    own settings give back its key (for a method computed another way since, the key it was stored under)."""
+    from core.benchmark.results_store import DEFAULT_RESULTS_DIR
+
+    files = sorted(DEFAULT_RESULTS_DIR.glob("*/*/seed*/*-*.json"))
+    assert files, f"no stored results under {DEFAULT_RESULTS_DIR}"
+    for path in files:
+        method, key = path.stem.rsplit("-", 1)
+        config = BenchConfig(**json.loads(path.read_text(encoding="utf-8"))["settings"])
+        assert key in (settings_key(config, method.split("[")[0]), settings_key(config)), path

@@ -15,6 +15,7 @@ from core.benchmark.zsl_bench import _z_scored, run_split, summarise
 from core.benchmark.zsl_runs import (
     BenchConfig,
     encoder_cache_key,
+    head_training_set,
     pretrained_encoder,
     seen_training_set,
 )
@@ -62,6 +63,10 @@ def test_pooled_seen_classes_leave_out_every_class_that_is_or_covers_an_unseen_o
     assert len(seen.x) == 6 and seen.labels.tolist() == [0, 0, 1, 1, 2, 2]
     alone, alone_names = seen_training_set(utd, split)
     assert alone_names == ["walking in place"] and len(alone.x) == 2
+    pooled = BenchConfig(pool_seen=True)
+    assert head_training_set(seen, names, split, pooled)[1] == names, "by default the heads learn the pool too"
+    head_seen, head_names = head_training_set(seen, names, split, BenchConfig(pool_seen=True, pool_head=False))
+    assert head_names == ["walking in place"] and head_seen.labels.tolist() == [0, 0]
 
 
 def test_merge_summaries_pools_the_seeds_of_several_runs(tmp_path):
@@ -131,6 +136,10 @@ def test_bench_zsl_names_a_bad_stream_or_block_count_before_reading_any_data(cap
     assert "--finetune-blocks 11: give 0 (frozen encoder) to 10" in capsys.readouterr().out
     assert main(["bench-zsl", "--select-text", "--pool-seen"]) == 2
     assert "--select-text and --pool-seen cannot be combined" in capsys.readouterr().out
+    assert main(["bench-zsl", "--head-target-only", "--methods", "smie"]) == 2
+    assert "--head-target-only needs --pool-seen" in capsys.readouterr().out
+    assert main(["bench-zsl", "--head-target-only", "--pool-seen", "--methods", "smie,smie_attributes"]) == 2
+    assert "without smie_attributes" in capsys.readouterr().out
 
 
 def test_prompt_templates_reach_the_training_and_test_text(tmp_path, monkeypatch):
@@ -160,7 +169,8 @@ def test_a_setting_added_later_keeps_earlier_cache_keys_at_its_old_value():
     from dataclasses import asdict
 
     config = PretrainConfig(epochs=25)
-    settings = {k: v for k, v in asdict(config).items() if k not in ("device", "threads", "legs_unseen_prob")}
+    later = ("legs_unseen_prob", "balance")
+    settings = {k: v for k, v in asdict(config).items() if k not in ("device", "threads", *later)}
     before_the_setting = hashlib.sha256(json.dumps(["s", 0, ["a"], settings, "8"], sort_keys=True).encode())
     assert encoder_cache_key("s", 0, ["a"], config, "8", {}) == before_the_setting.hexdigest()[:16]
     legs_hidden = PretrainConfig(epochs=25, legs_unseen_prob=0.3)
