@@ -74,6 +74,9 @@ def add_parser(subparsers) -> None:
                         help="pretraining draws each epoch's clips so every class, or every dataset, gets the same "
                              "share (default: every clip once an epoch); an ablation row of pooled runs")
     parser.add_argument("--head-epochs", type=int, default=None, help="training epochs of each head (default 100)")
+    parser.add_argument("--head-balance", default="", choices=["", "classes"],
+                        help="each head's epochs draw the clips so every seen class gets the same share (default: "
+                             "every clip once an epoch); an ablation row of pooled runs")
     parser.add_argument("--json", dest="json_path", type=Path, default=None, help="write the summary JSON here")
     parser.add_argument("--no-progress", action="store_true", help="no progress bars (for logs and CI)")
     parser.add_argument("--results", type=Path, default=None, metavar="DIR",
@@ -211,7 +214,8 @@ def run(args) -> int:
         return 2
     pretrain = {"device": args.device, **({"epochs": args.pretrain_epochs} if args.pretrain_epochs else {}),
                 **({"balance": args.pretrain_balance} if args.pretrain_balance else {})}
-    head = {"device": args.device, **({"epochs": args.head_epochs} if args.head_epochs else {})}
+    head = {"device": args.device, **({"epochs": args.head_epochs} if args.head_epochs else {}),
+            **({"balance": args.head_balance} if args.head_balance else {})}
     config = BenchConfig(dataset=args.dataset, splits=split_names, seeds=args.seeds,
                          first_seed=args.first_seed, methods=methods, pretrain=pretrain, head=head, text=args.text,
                          pool_seen=args.pool_seen, pool_head=not args.head_target_only,

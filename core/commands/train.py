@@ -78,6 +78,9 @@ def add_parser(subparsers) -> None:
                             "description are read as well as described ones (implies --descriptions)")
     train.add_argument("--epochs", type=int, default=None, help="head training epochs (default 100)")
     train.add_argument("--seed", type=int, default=0, help="seed of initialisation and batches (default 0)")
+    train.add_argument("--balance", default="", choices=["", "classes"],
+                       help="each epoch draws the clips so every seen class gets the same share (default: every "
+                            "clip once an epoch)")
     train.add_argument("--negatives", default="roll", choices=["roll", "all"],
                        help="SMIE negatives: the next clip in the batch (roll, official) or every other-class pair")
     train.add_argument("--prompt-ensemble", action="store_true",
@@ -203,7 +206,7 @@ def _train(args, ddp) -> int:
     if ddp is not None and args.finetune_blocks:
         raise ValueError("--finetune-blocks runs in one process: train the head under torchrun, then fine-tune "
                          "without torchrun, or leave --finetune-blocks out")
-    config = HeadTrainConfig(method=args.method, seed=args.seed, device=args.device,
+    config = HeadTrainConfig(method=args.method, seed=args.seed, device=args.device, balance=args.balance,
                              **({"epochs": args.epochs} if args.epochs else {}),
                              **({"batch_size": args.batch_size} if args.batch_size else {}))
     if ddp is not None:

@@ -18,7 +18,7 @@ from core.model.baselines import (
 from core.model.smie import SMIEConfig, SMIEHead
 from core.skeleton.motion import mask_keyframes_torch
 from core.training.distributed import divide_batch
-from core.training.pretrain import training_device
+from core.training.pretrain import balanced_draw_weights, batch_rows, training_device
 
 log = logging.getLogger(__name__)
 
@@ -35,6 +35,7 @@ class HeadTrainConfig:
     warmup_epochs: int = 5  # linear warm-up, then cosine annealing (official: 15 warm-up epochs)
     seed: int = 0
     device: str = ""  # "" = CUDA when present, else CPU
+    balance: str = ""  # "" every clip once an epoch; "classes": draws that give every class the same share
 
 
 @torch.inference_mode()
@@ -141,11 +142,12 @@ def train_head(features: np.ndarray, masked_features: np.ndarray | None, labels:
     history = []
     head.train()
     quiet = not progress or (ddp is not None and not ddp.is_main)
+    if config.balance not in ("", "classes"):
+        raise ValueError(f"head balance {config.balance!r}: expected '' or 'classes'")
+    draw_weights = balanced_draw_weights(config.balance, np.asarray(labels), None)
     for _ in tqdm(range(config.epochs), desc=f"train {config.method}", disable=quiet, unit="epoch"):
         losses = []
-        order = rng.permutation(len(v_all))
-        for start in range(0, len(v_all), config.batch_size):
-            rows = order[start:start + config.batch_size]
+        for rows in batch_rows(len(v_all), config.batch_size, rng, draw_weights):
             if ddp is not None:
                 if len(rows) < 2 * ddp.world_size:
                     continue  # every rank's negatives need a second clip

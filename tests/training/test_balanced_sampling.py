@@ -1,4 +1,5 @@
-"""Class- and dataset-balanced pretraining draws: every class (or dataset) gets the same share of an epoch."""
+"""Class- and dataset-balanced draws in pretraining and head training: every class (or dataset) gets the same
+share of an epoch."""
 
 import dataclasses
 
@@ -9,7 +10,13 @@ import torch
 from core.benchmark.results_store import settings_key
 from core.benchmark.zsl_runs import BenchConfig, encoder_cache_key
 from core.model.stgcn import STGCNConfig
-from core.training.pretrain import PretrainConfig, balanced_draw_weights, batch_rows, pretrain_encoder
+from core.training.pretrain import (
+    PretrainConfig,
+    balanced_draw_weights,
+    batch_rows,
+    pretrain_encoder,
+)
+from core.training.train_head import HeadTrainConfig, train_head
 
 # An imbalanced pool: class 0 has 90 clips (a big mocap set's class), classes 1 and 2 have 10 each.
 LABELS = np.array([0] * 90 + [1] * 10 + [2] * 10)
@@ -76,3 +83,14 @@ def test_balance_is_its_own_benchmark_run_and_leaves_earlier_keys_alone():
     plain_key = encoder_cache_key("ru5", 0, names, PretrainConfig(seed=0), "861", {})
     assert plain_key == encoder_cache_key("ru5", 0, names, PretrainConfig(seed=0, balance=""), "861", {})
     assert plain_key != encoder_cache_key("ru5", 0, names, PretrainConfig(seed=0, balance="classes"), "861", {})
+
+
+def test_a_head_trains_on_class_balanced_draws_and_refuses_other_modes():
+    rng = np.random.default_rng(0)
+    text = rng.normal(size=(3, 16)).astype(np.float32)
+    features = (rng.normal(size=(len(LABELS), 32)) + 5 * np.eye(3, 32)[LABELS]).astype(np.float32)
+    config = HeadTrainConfig(method="devise", epochs=3, batch_size=16, balance="classes", device="cpu")
+    head, history = train_head(features, None, LABELS, text, config, progress=False)
+    assert len(history) == 3 and all(np.isfinite(history))
+    with pytest.raises(ValueError, match="head balance 'datasets'"):
+        train_head(features, None, LABELS, text, dataclasses.replace(config, balance="datasets"), progress=False)
