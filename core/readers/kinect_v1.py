@@ -145,10 +145,11 @@ def read_utkinect_sequence(path: str | Path) -> tuple[np.ndarray, np.ndarray]:
     lines = [text for text in read_lines(path) if text.strip()]
     values = parse_rows(path, lines, 0, len(lines), 1 + 3 * NUM_JOINTS, "frame_number joints")
     frames = values[:, 0]
-    if (frames != np.round(frames)).any() or (frames < 0).any():
-        bad = int(np.flatnonzero((frames != np.round(frames)) | (frames < 0))[0])
-        raise SkeletonFileError(path, f"frame number {frames[bad]:g} is not a non-negative integer", line=bad + 1,
-                                field="frame_number")
+    not_frame_number = (frames != np.round(frames)) | (frames < 0) | (frames >= 2.0 ** 63)  # beyond int64
+    if not_frame_number.any():
+        bad = int(np.flatnonzero(not_frame_number)[0])
+        raise SkeletonFileError(path, f"frame number {frames[bad]:g} is not a non-negative 64-bit integer",
+                                line=bad + 1, field="frame_number")
     frame_numbers, first = np.unique(frames.astype(np.int64), return_index=True)
     if len(first) < len(frames):
         log.debug("%s: %d repeated frame numbers, kept the first skeleton of each", path, len(frames) - len(first))

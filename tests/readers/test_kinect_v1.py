@@ -10,6 +10,7 @@ from core.readers.kinect_v1 import (
     read_utd_mhad,
     read_utkinect,
     read_utkinect_labels,
+    read_utkinect_sequence,
 )
 from core.skeleton.joint_maps import real_joint_mask
 
@@ -111,3 +112,15 @@ def test_utkinect_bad_label_lines(tmp_path):
     path.write_text("s01_e01\nwalk: 9 2\n")
     with pytest.raises(SkeletonFileError, match="bad frame range"):
         read_utkinect_labels(path)
+
+
+@pytest.mark.parametrize("frame", ["2.5", "-3", "18446744073709551616"])
+def test_utkinect_frame_numbers_that_are_not_64_bit_counts_are_named(tmp_path, frame):
+    path = tmp_path / "joints_s01_e01.txt"
+    write_utkinect_text(path, [10, 12, 14], moving_body(3))
+    lines = path.read_text().splitlines()
+    lines[1] = frame + lines[1][len("12"):]
+    path.write_text("\n".join(lines) + "\n")
+    with pytest.raises(SkeletonFileError, match="is not a non-negative 64-bit integer") as error:
+        read_utkinect_sequence(path)
+    assert error.value.line == 2 and error.value.field == "frame_number"
