@@ -25,10 +25,6 @@ overlap\tjump\thop_both_feet\ta hop is a small jump
 """
 
 
-def _arrays(dataset: str, names: list[str], per_class: int = 3):
-    return class_arrays(dataset, names, per_class)
-
-
 @pytest.fixture
 def table(tmp_path):
     path = tmp_path / "pooled.tsv"
@@ -37,9 +33,9 @@ def table(tmp_path):
 
 
 def test_no_class_that_covers_a_target_class_is_trained_on(table):
-    target = _arrays("target", ["wave the right hand", "jump"])
-    pool_arrays = pool([_arrays("pool_a", ["wave the left hand", "crouch"], 4),
-                        _arrays("pool_b", ["hand waving", "hop on both feet", "clap"], 5)])
+    target = class_arrays("target", ["wave the right hand", "jump"])
+    pool_arrays = pool([class_arrays("pool_a", ["wave the left hand", "crouch"], 4),
+                        class_arrays("pool_b", ["hand waving", "hop on both feet", "clap"], 5)])
     plan = cross_dataset_split("target", target, pool_arrays, table)
     assert plan.split.name == CROSS_DATASET_SPLIT
     assert plan.split.unseen_names == ["wave the right hand", "jump"], "every target class, by its own name"
@@ -54,12 +50,12 @@ def test_no_class_that_covers_a_target_class_is_trained_on(table):
 
 
 def test_a_target_class_without_clips_is_not_scored_and_a_pooled_class_without_a_row_is_named(table):
-    target = _arrays("target", ["wave the right hand", "jump"])
+    target = class_arrays("target", ["wave the right hand", "jump"])
     target.labels[:] = 0  # no clip of "jump"
-    plan = cross_dataset_split("target", target, _arrays("pool_b", ["hop on both feet", "clap"]), table)
+    plan = cross_dataset_split("target", target, class_arrays("pool_b", ["hop on both feet", "clap"]), table)
     assert plan.split.unseen_names == ["wave the right hand"] and plan.left_out == {}
     with pytest.raises(KeyError, match="pool_a: class 'swim' has no row"):
-        cross_dataset_split("target", target, _arrays("pool_a", ["swim"]), table)
+        cross_dataset_split("target", target, class_arrays("pool_a", ["swim"]), table)
 
 
 def _write_data_root(root):

@@ -4,6 +4,7 @@ import json
 
 import numpy as np
 import pytest
+from io_fixtures import class_arrays
 
 from core.benchmark.zsl_ablation import (
     ABLATION_STEPS,
@@ -26,14 +27,6 @@ from core.readers.labels import LabelSpec
 from core.training.class_text import train_and_test_text
 from core.training.pretrain import PretrainConfig
 from core.training.protocols import Split
-from core.training.training_data import TrainingArrays
-
-
-def _arrays(names, per_class=2):
-    labels = np.repeat(np.arange(len(names)), per_class)
-    n = len(labels)
-    return TrainingArrays(np.zeros((n, 3, 50, 25, 2), np.float32), labels, list(names), np.full(n, -1),
-                          np.asarray(["d"] * n), [f"clip{i}" for i in range(n)])
 
 
 def test_ablation_rows_add_one_lever_each_and_compare_methods_last():
@@ -55,8 +48,8 @@ def test_ablation_rows_add_one_lever_each_and_compare_methods_last():
 
 
 def test_pooled_seen_classes_leave_out_every_class_that_is_or_covers_an_unseen_one():
-    utd = _arrays(["right hand draw x", "walking in place", "arm curl (two arms)"])
-    others = _arrays(["draw x", "walk", "jump", "Arm Curl (two arms)"])
+    utd = class_arrays("d", ["right hand draw x", "walking in place", "arm curl (two arms)"], per_class=2)
+    others = class_arrays("d", ["draw x", "walk", "jump", "Arm Curl (two arms)"], per_class=2)
     split = Split("t", tuple(utd.class_names), (0, 2))  # unseen: draw x (covered by "draw x"), arm curl
     seen, names = seen_training_set(utd, split, others)
     assert names == ["walking in place", "walk", "jump"]
@@ -85,7 +78,7 @@ def test_merge_summaries_pools_the_seeds_of_several_runs(tmp_path):
 def test_an_encoder_override_is_trained_cached_and_reloaded_with_its_architecture(tmp_path, monkeypatch):
     monkeypatch.setenv("SMIE_CACHE", str(tmp_path))
     names = ["a", "b"]
-    train = _arrays(names, per_class=4)
+    train = class_arrays("d", names, per_class=4)
     train.x[:] = np.random.default_rng(0).normal(size=train.x.shape).astype(np.float32)
     config = PretrainConfig(epochs=1, device="cpu")
     plain_key = encoder_cache_key("s", 0, names, config, "8", {})
@@ -110,7 +103,7 @@ def test_z_scoring_keeps_each_clips_ranking_and_removes_the_heads_scale():
 def test_several_streams_train_one_encoder_each_and_report_members_and_their_mean(tmp_path, monkeypatch):
     monkeypatch.setenv("SMIE_CACHE", str(tmp_path))
     names = ["walking in place", "two hand push", "right hand wave", "squat (two arms stretch out)"]
-    arrays = _arrays(names, per_class=6)
+    arrays = class_arrays("d", names, per_class=6)
     arrays.x[:] = np.random.default_rng(0).normal(size=arrays.x.shape).astype(np.float32)
     config = BenchConfig(methods=("smie",), pretrain={"epochs": 1, "device": "cpu"},
                          head={"epochs": 1, "device": "cpu"}, streams=("joint", "bone"))
